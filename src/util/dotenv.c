@@ -1,4 +1,3 @@
-#define _GNU_SOURCE
 #include "dotenv.h"
 
 #include <ctype.h>

@@ -1,4 +1,3 @@
-#define _GNU_SOURCE
 #include "util.h"
 
 #include <fcntl.h>
@@ -39,17 +38,23 @@ omcp_error_set (omcp_error *err, int errnum, const char *fmt, ...)
 int
 omcp_error_prefix (omcp_error *err, const char *fmt, ...)
 {
-  char prefix[512];
-  char old[sizeof err->message];
+  char joined[sizeof err->message];
+  size_t used;
   va_list ap;
 
   if (err == NULL)
     return -1;
   va_start (ap, fmt);
-  vsnprintf (prefix, sizeof prefix, fmt, ap);
+  vsnprintf (joined, sizeof joined, fmt, ap);
   va_end (ap);
-  memcpy (old, err->message, sizeof old);
-  snprintf (err->message, sizeof err->message, "%s: %s", prefix, old);
+  used = strlen (joined);
+  if (used + 2 < sizeof joined)
+    {
+      memcpy (joined + used, ": ", 2);
+      used += 2;
+      copy_string (joined + used, sizeof joined - used, err->message);
+    }
+  memcpy (err->message, joined, sizeof joined);
   return -1;
 }
 

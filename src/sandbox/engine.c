@@ -1,0 +1,262 @@
+/* Engine set-up and the life cycle of one sandbox. */
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "log.h"
+#include "sandbox-internal.h"
+
+/* How long a new supervisor may take to report ready. */
+#define READY_TIMEOUT_MS 10000
+
+/* Host uids of sandboxes when the server runs as root: far above the uids
+ * that distributions hand out, with this server's pid in the middle bits so
+ * that two servers on one host do not share uids. */
+#define PRIVILEGED_UID_BASE 0x40000000u
+
+void
+sandbox_limits_default (struct sandbox_limits *limits)
+{
+  limits->memory_bytes = 512ULL << 20;
+  limits->pids_max = 50;
+  limits->cpu_millicores = 500;
+  limits->tmp_bytes = 100ULL * 1000 * 1000;
+  limits->work_bytes = 500ULL * 1000 * 1000;
+  limits->nofile = 256;
+  limits->fsize_bytes = 512ULL << 20;
+}
+
+static int
+check_kernel_features (sandbox_engine *engine, omcp_error *err)
+{
+  cleanup_free char *max_userns = NULL;
+  cleanup_free char *status = NULL;
+  cleanup_free char *last_cap = NULL;
+  int64_t value;
+
+  max_userns = read_file_at (AT_FDCWD, "/proc/sys/user/max_user_namespaces", NULL);
+  if (max_userns == NULL)
+    return omcp_error_set (err, errno, "user namespaces: read /proc/sys/user/max_user_namespaces");
+  max_userns[strcspn (max_userns, "\n")] = '\0';
+  if (!parse_int64 (max_userns, &value) || value == 0)
+    return omcp_error_set (err, 0, "user namespaces are disabled (user.max_user_namespaces = 0)");
+
+  if (!engine->privileged)
+    {
+      cleanup_free char *clone_ok = read_file_at (AT_FDCWD, "/proc/sys/kernel/unprivileged_userns_clone", NULL);
+
+      if (clone_ok && clone_ok[0] == '0')
+        return omcp_error_set (err, 0, "unprivileged user namespaces are disabled "
+                                       "(kernel.unprivileged_userns_clone = 0); run as root or enable them");
+    }
+
+  status = read_file_at (AT_FDCWD, "/proc/self/status", NULL);
+  if (status == NULL || strstr (status, "\nSeccomp:") == NULL)
+    return omcp_error_set (err, 0, "seccomp: the kernel was built without CONFIG_SECCOMP");
+
+  last_cap = read_file_at (AT_FDCWD, "/proc/sys/kernel/cap_last_cap", NULL);
+  if (last_cap == NULL)
+    return omcp_error_set (err, errno, "capabilities: read /proc/sys/kernel/cap_last_cap");
+  last_cap[strcspn (last_cap, "\n")] = '\0';
+  if (!parse_int64 (last_cap, &value) || value < 0 || value > 127)
+    return omcp_error_set (err, 0, "capabilities: unexpected cap_last_cap '%s'", last_cap);
+  engine->cap_last_cap = (int) value;
+  return 0;
+}
+
+int
+sandbox_engine_new (const struct sandbox_config *config, sandbox_engine **out, omcp_error *err)
+{
+  sandbox_engine *engine = xcalloc (1, sizeof *engine);
+  size_t i;
+
+  engine->config = *config;
+  engine->binds = xcalloc (config->n_extra_binds + 1, sizeof *engine->binds);
+  for (i = 0; i < config->n_extra_binds; i++)
+    {
+      engine->binds[i].host_path = xstrdup (config->extra_binds[i].host_path);
+      engine->binds[i].sandbox_path = xstrdup (config->extra_binds[i].sandbox_path);
+    }
+  engine->config.extra_binds = engine->binds;
+  engine->privileged = geteuid () == 0;
+  engine->host_uid = geteuid ();
+  engine->host_gid = getegid ();
+
+  engine->exe_path = config->supervisor_exe ? xstrdup (config->supervisor_exe)
+                                            : realpath ("/proc/self/exe", NULL);
+  if (engine->exe_path == NULL)
+    {
+      omcp_error_set (err, errno, "resolve /proc/self/exe");
+      goto fail;
+    }
+
+  if (check_kernel_features (engine, err) < 0)
+    goto fail;
+  if (cgroup_select (engine, err) < 0)
+    goto fail;
+  if (spawner_start (engine, err) < 0)
+    goto fail;
+
+  log_info ("sandbox", "engine ready limits=%s privileged=%s", engine->cgroup->name,
+            engine->privileged ? "yes" : "no");
+  *out = engine;
+  return 0;
+
+fail:
+  engine->spawner = 0;
+  cgroup_release_parent (engine);
+  for (i = 0; i < config->n_extra_binds; i++)
+    {
+      free ((char *) engine->binds[i].host_path);
+      free ((char *) engine->binds[i].sandbox_path);
+    }
+  free (engine->binds);
+  free (engine->exe_path);
+  free (engine);
+  return -1;
+}
+
+void
+sandbox_engine_free (sandbox_engine *engine)
+{
+  size_t i;
+
+  if (engine == NULL)
+    return;
+  spawner_stop (engine);
+  cgroup_release_parent (engine);
+  for (i = 0; i < engine->config.n_extra_binds; i++)
+    {
+      free ((char *) engine->binds[i].host_path);
+      free ((char *) engine->binds[i].sandbox_path);
+    }
+  free (engine->binds);
+  free (engine->exe_path);
+  free (engine);
+}
+
+const char *
+sandbox_engine_limits_backend (sandbox_engine *engine)
+{
+  return engine->cgroup->name;
+}
+
+static int
+wait_ready (sandbox *sb, omcp_error *err)
+{
+  struct pollfd pfd = { .fd = sb->control_fd, .events = POLLIN };
+  struct supervisor_message msg;
+  ssize_t n;
+  int ret;
+
+  ret = TEMP_FAILURE_RETRY (poll (&pfd, 1, READY_TIMEOUT_MS));
+  if (ret < 0)
+    return omcp_error_set (err, errno, "wait for supervisor");
+  if (ret == 0)
+    return omcp_error_set (err, ETIMEDOUT, "wait for supervisor");
+  n = supervisor_recv (sb->control_fd, &msg, NULL, 0, NULL, 0, NULL);
+  if (n < 0)
+    return omcp_error_set (err, errno, "wait for supervisor");
+  if (n == 0 && msg.type == 0)
+    return omcp_error_set (err, 0, "supervisor exited during start-up (see its message above)");
+  if (msg.type != SUPERVISOR_READY)
+    return omcp_error_set (err, EPROTO, "wait for supervisor");
+  return 0;
+}
+
+int
+sandbox_create (sandbox_engine *engine, const char *id, sandbox **out, omcp_error *err)
+{
+  sandbox *sb = xcalloc (1, sizeof *sb);
+  int64_t start = now_monotonic_ms ();
+
+  sb->engine = engine;
+  copy_string (sb->id, sizeof sb->id, id);
+  sb->pid = -1;
+  sb->pidfd = -1;
+  sb->control_fd = -1;
+  pthread_mutex_init (&sb->lock, NULL);
+  if (engine->privileged)
+    {
+      pthread_mutex_lock (&engine->lock);
+      sb->host_uid = PRIVILEGED_UID_BASE + (((unsigned) getpid () & 0xfffffu) << 10)
+                     + (engine->uid_sequence++ & 0x3ffu);
+      pthread_mutex_unlock (&engine->lock);
+    }
+  else
+    sb->host_uid = engine->host_uid;
+
+  if (spawn_supervisor (engine, sb, err) < 0 || wait_ready (sb, err) < 0)
+    {
+      omcp_error_prefix (err, "create sandbox");
+      log_error ("sandbox", "create failed sandbox=%s error=\"%s\"", id, err->message);
+      sandbox_destroy (sb, "creation failed");
+      return -1;
+    }
+
+  log_info ("sandbox", "created sandbox=%s pid=%d host_uid=%u ms=%lld", sb->id, (int) sb->pid,
+            (unsigned) sb->host_uid, (long long) (now_monotonic_ms () - start));
+  *out = sb;
+  return 0;
+}
+
+void
+sandbox_kill (sandbox *sb, const char *reason)
+{
+  pthread_mutex_lock (&sb->lock);
+  if (sb->alive && sb->pidfd >= 0)
+    {
+      /* The PID namespace dies with its init: the kernel kills the rest. */
+      syscall (SYS_pidfd_send_signal, sb->pidfd, SIGKILL, NULL, 0);
+      log_info ("sandbox", "killed sandbox=%s signal=KILL reason=\"%s\"", sb->id, reason);
+    }
+  sb->alive = false;
+  pthread_mutex_unlock (&sb->lock);
+}
+
+bool
+sandbox_is_alive (sandbox *sb)
+{
+  bool alive;
+
+  pthread_mutex_lock (&sb->lock);
+  alive = sb->alive;
+  pthread_mutex_unlock (&sb->lock);
+  return alive;
+}
+
+const char *
+sandbox_id (sandbox *sb)
+{
+  return sb->id;
+}
+
+void
+sandbox_destroy (sandbox *sb, const char *reason)
+{
+  if (sb == NULL)
+    return;
+  sandbox_kill (sb, reason);
+  if (sb->pidfd >= 0 && !sb->reaped)
+    {
+      siginfo_t info;
+
+      (void) TEMP_FAILURE_RETRY (waitid (P_PIDFD, (id_t) sb->pidfd, &info, WEXITED));
+    }
+  /* Every process of the namespace is gone once its init is reaped... but
+   * the kernel tears the others down asynchronously; the cgroup removal
+   * retries until they are. */
+  if (sb->cgroup)
+    sb->engine->cgroup->destroy (sb->engine, sb->cgroup);
+  if (sb->control_fd >= 0)
+    close (sb->control_fd);
+  if (sb->pidfd >= 0)
+    close (sb->pidfd);
+  log_info ("sandbox", "removed sandbox=%s reason=\"%s\"", sb->id, reason);
+  free (sb->cgroup);
+  pthread_mutex_destroy (&sb->lock);
+  free (sb);
+}
