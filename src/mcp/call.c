@@ -303,9 +303,17 @@ mcp_call_cancel_all_and_wait (mcp_server *server)
   mcp_call *call;
   struct timespec deadline;
 
+  size_t cancelled = 0;
+
   pthread_mutex_lock (&server->calls_lock);
-  for (call = server->calls; call != NULL; call = call->next)
+  for (call = server->calls; call != NULL; call = call->next, cancelled++)
     mark_cancelled (call, false);
+  if (cancelled > 0)
+    {
+      pthread_mutex_unlock (&server->calls_lock);
+      log_info ("mcp", "cancelled %zu running tool calls because the server stops", cancelled);
+      pthread_mutex_lock (&server->calls_lock);
+    }
 
   while (server->n_threads > 0)
     {

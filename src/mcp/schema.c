@@ -155,6 +155,13 @@ check_range (json_t *schema, json_t *instance, const char *path, struct validati
   return true;
 }
 
+/* Suffix for a count in a message: "1 item", "2 items". */
+static const char *
+plural (json_t *count)
+{
+  return json_integer_value (count) == 1 ? "" : "s";
+}
+
 /* JSON Schema counts string length in Unicode code points; jansson holds
  * valid UTF-8, so every byte that does not continue a sequence starts one. */
 static size_t
@@ -182,11 +189,11 @@ check_string (json_t *schema, json_t *instance, const char *path, struct validat
     return true;
   length = (json_int_t) count_code_points (instance);
   if (json_is_integer (min_length) && length < json_integer_value (min_length))
-    return fail (validation, path, "must be at least %" JSON_INTEGER_FORMAT " characters long",
-                 json_integer_value (min_length));
+    return fail (validation, path, "must be at least %" JSON_INTEGER_FORMAT " character%s long",
+                 json_integer_value (min_length), plural (min_length));
   if (json_is_integer (max_length) && length > json_integer_value (max_length))
-    return fail (validation, path, "must be at most %" JSON_INTEGER_FORMAT " characters long",
-                 json_integer_value (max_length));
+    return fail (validation, path, "must be at most %" JSON_INTEGER_FORMAT " character%s long",
+                 json_integer_value (max_length), plural (max_length));
   return true;
 }
 
@@ -207,11 +214,11 @@ check_array (json_t *schema, json_t *instance, const char *path, struct validati
     return true;
   count = (json_int_t) json_array_size (instance);
   if (json_is_integer (min_items) && count < json_integer_value (min_items))
-    return fail (validation, path, "must have at least %" JSON_INTEGER_FORMAT " items",
-                 json_integer_value (min_items));
+    return fail (validation, path, "must have at least %" JSON_INTEGER_FORMAT " item%s",
+                 json_integer_value (min_items), plural (min_items));
   if (json_is_integer (max_items) && count > json_integer_value (max_items))
-    return fail (validation, path, "must have at most %" JSON_INTEGER_FORMAT " items",
-                 json_integer_value (max_items));
+    return fail (validation, path, "must have at most %" JSON_INTEGER_FORMAT " item%s",
+                 json_integer_value (max_items), plural (max_items));
 
   if (!json_is_object (items))
     return true;

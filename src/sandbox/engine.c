@@ -158,10 +158,10 @@ wait_ready (sandbox *sb, omcp_error *err)
   if (ret == 0)
     return omcp_error_set (err, ETIMEDOUT, "wait for supervisor");
   n = supervisor_recv (sb->control_fd, &msg, NULL, 0, NULL, 0, NULL);
+  if (n < 0 && errno == EPIPE)
+    return omcp_error_set (err, 0, "supervisor exited during start-up (see its message above)");
   if (n < 0)
     return omcp_error_set (err, errno, "wait for supervisor");
-  if (n == 0 && msg.type == 0)
-    return omcp_error_set (err, 0, "supervisor exited during start-up (see its message above)");
   if (msg.type != SUPERVISOR_READY)
     return omcp_error_set (err, EPROTO, "wait for supervisor");
   return 0;

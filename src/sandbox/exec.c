@@ -182,12 +182,13 @@ sandbox_exec (sandbox *sb, const struct sandbox_exec_request *req, struct sandbo
   if (!sb->alive)
     {
       pthread_mutex_unlock (&sb->lock);
-      return omcp_error_set (err, ESRCH, "sandbox %s was destroyed", sb->id);
+      return omcp_error_set_kind (err, ESRCH, "Sandbox %s was destroyed; create a new one", sb->id);
     }
   if (sb->executing)
     {
       pthread_mutex_unlock (&sb->lock);
-      return omcp_error_set (err, EBUSY, "sandbox %s is already executing code", sb->id);
+      return omcp_error_set_kind (err, EBUSY, "Sandbox %s is already executing code; wait for it "
+                                  "to finish or use another sandbox", sb->id);
     }
   sb->executing = true;
   pthread_mutex_unlock (&sb->lock);
@@ -304,7 +305,7 @@ sandbox_exec (sandbox *sb, const struct sandbox_exec_request *req, struct sandbo
           struct supervisor_message reply;
           ssize_t n = supervisor_recv (sb->control_fd, &reply, NULL, 0, NULL, 0, NULL);
 
-          if (n < 0 || (n == 0 && reply.type == 0))
+          if (n < 0)
             {
               destroyed = true;
               break;

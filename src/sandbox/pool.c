@@ -181,7 +181,7 @@ sandbox_pool_create (sandbox_pool *pool, int64_t idle_timeout_ms, struct sandbox
   if (pool->count >= pool->max_sandboxes)
     {
       pthread_mutex_unlock (&pool->lock);
-      return omcp_error_set (err, EAGAIN,
+      return omcp_error_set_kind (err, EAGAIN,
                              "Maximum number of sandboxes reached (%u). Remove a sandbox first.",
                              pool->max_sandboxes);
     }
@@ -232,7 +232,7 @@ sandbox_pool_acquire (sandbox_pool *pool, const char *id, omcp_error *err)
   if (entry == NULL)
     {
       pthread_mutex_unlock (&pool->lock);
-      omcp_error_set (err, ENOENT, "Sandbox %s not found", id);
+      omcp_error_set_kind (err, ENOENT, "Sandbox %s not found", id);
       return NULL;
     }
   entry->refs++;
@@ -272,12 +272,12 @@ sandbox_pool_remove (sandbox_pool *pool, const char *id, bool force, omcp_error 
   if (entry == NULL)
     {
       pthread_mutex_unlock (&pool->lock);
-      return omcp_error_set (err, ENOENT, "Sandbox %s not found", id);
+      return omcp_error_set_kind (err, ENOENT, "Sandbox %s not found", id);
     }
   if (!force && !is_inactive (entry, now_wall))
     {
       pthread_mutex_unlock (&pool->lock);
-      return omcp_error_set (err, EBUSY,
+      return omcp_error_set_kind (err, EBUSY,
                              "Sandbox %s is still active (used within the last %lld s). "
                              "Pass force=true to remove it.",
                              id, (long long) (entry->info.idle_timeout_ms / 1000));

@@ -79,8 +79,14 @@ supervisor_recv (int fd, struct supervisor_message *msg, void *payload, size_t p
   mh.msg_control = control.buf;
   mh.msg_controllen = sizeof control.buf;
   n = TEMP_FAILURE_RETRY (recvmsg (fd, &mh, MSG_CMSG_CLOEXEC));
-  if (n <= 0)
-    return n;
+  if (n < 0)
+    return -1;
+  if (n == 0)
+    {
+      /* The peer closed the socket. */
+      errno = EPIPE;
+      return -1;
+    }
 
   for (cmsg = CMSG_FIRSTHDR (&mh); cmsg; cmsg = CMSG_NXTHDR (&mh, cmsg))
     {

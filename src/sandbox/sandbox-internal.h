@@ -107,7 +107,9 @@ void spawner_stop (sandbox_engine *engine);
  * (seccomp.c). */
 int seccomp_install (omcp_error *err);
 
-/* Message helpers (protocol.c). */
+/* Message helpers (protocol.c). supervisor_recv returns the payload
+ * length, or -1 with errno EPIPE when the peer closed the socket and
+ * EMSGSIZE for a message that did not fit (its descriptors are closed). */
 int supervisor_send (int fd, const struct supervisor_message *msg, const void *payload,
                      size_t payload_len, const int *fds, size_t n_fds);
 ssize_t supervisor_recv (int fd, struct supervisor_message *msg, void *payload,

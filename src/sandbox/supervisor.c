@@ -186,7 +186,7 @@ sandbox_supervisor_main (int argc, char **argv)
           ssize_t n;
 
           n = supervisor_recv (SUPERVISOR_CONTROL_FD, &msg, payload, sizeof payload, fds, 3, &n_fds);
-          if (n <= 0 && !(n < 0 && errno == EMSGSIZE))
+          if (n < 0 && errno != EMSGSIZE)
             {
               /* The server is gone: take everything down with us. */
               int ignored;

@@ -36,6 +36,19 @@ omcp_error_set (omcp_error *err, int errnum, const char *fmt, ...)
 }
 
 int
+omcp_error_set_kind (omcp_error *err, int errnum, const char *fmt, ...)
+{
+  va_list ap;
+
+  va_start (ap, fmt);
+  error_vformat (err, 0, fmt, ap);
+  va_end (ap);
+  if (err)
+    err->errnum = errnum;
+  return -1;
+}
+
+int
 omcp_error_prefix (omcp_error *err, const char *fmt, ...)
 {
   char joined[sizeof err->message];

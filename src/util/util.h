@@ -42,6 +42,10 @@ typedef struct omcp_error
  * "return omcp_error_set (...)". */
 int omcp_error_set (omcp_error *err, int errnum, const char *fmt, ...) OMCP_PRINTF (3, 4);
 
+/* Like omcp_error_set, but the message is complete as given: ERRNUM only
+ * tells callers which case occurred. */
+int omcp_error_set_kind (omcp_error *err, int errnum, const char *fmt, ...) OMCP_PRINTF (3, 4);
+
 /* Prefix ERR's message with "CONTEXT: ". Always returns -1. */
 int omcp_error_prefix (omcp_error *err, const char *fmt, ...) OMCP_PRINTF (2, 3);
 
