@@ -21,7 +21,7 @@ enum
 
 static const char *const v1_controllers[] = { "memory", "pids", "cpu" };
 
-#define CPU_PERIOD_US 100000
+#define CPU_PERIOD_US 1000000
 
 static int
 write_control (const char *dir, const char *file, const char *value, omcp_error *err)
