@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <linux/magic.h>
+#include <signal.h>
 
 #include "log.h"
 #include "sandbox-internal.h"
@@ -319,6 +320,46 @@ has_word (const char *list, const char *word)
   return false;
 }
 
+/* Remove the "omcp-PID" cgroups that servers killed before their cleanup
+ * left in PARENT. Only empty cgroups can be removed, so a live sandbox is
+ * never touched. Best effort: failures are logged at debug level. */
+static void
+remove_stale_cgroups (const char *parent)
+{
+  DIR *dir = opendir (parent);
+  struct dirent *de;
+
+  if (dir == NULL)
+    return;
+  while ((de = readdir (dir)) != NULL)
+    {
+      int64_t pid;
+      DIR *sub;
+      struct dirent *child;
+      cleanup_free char *path = NULL;
+
+      if (strncmp (de->d_name, "omcp-", 5) != 0 || !parse_int64 (de->d_name + 5, &pid)
+          || pid <= 0 || kill ((pid_t) pid, 0) == 0 || errno != ESRCH)
+        continue;
+      path = xasprintf ("%s/%s", parent, de->d_name);
+      sub = opendir (path);
+      if (sub == NULL)
+        continue;
+      while ((child = readdir (sub)) != NULL)
+        if (child->d_type == DT_DIR && child->d_name[0] != '.')
+          {
+            cleanup_free char *leaf = xasprintf ("%s/%s", path, child->d_name);
+            rmdir (leaf);
+          }
+      closedir (sub);
+      if (rmdir (path) == 0)
+        log_info ("cgroup", "removed stale cgroup %s", path);
+      else
+        log_debug ("cgroup", "keep stale cgroup %s: %s", path, strerror (errno));
+    }
+  closedir (dir);
+}
+
 /* cgroup v2 needs the memory, pids and cpu controllers enabled for our
  * children. The kernel forbids that in a non-root cgroup that holds
  * processes, so a server that is not in the root cgroup first moves itself
@@ -366,6 +407,7 @@ try_v2 (sandbox_engine *engine, omcp_error *err)
     return -1;
 
   /* Sandboxes of this server live in their own subtree. */
+  remove_stale_cgroups (base);
   engine->cgroup_v2_path = xasprintf ("%s/omcp-%d", base, (int) getpid ());
   if (mkdir (engine->cgroup_v2_path, 0755) < 0 && errno != EEXIST)
     return omcp_error_set (err, errno, "create %s", engine->cgroup_v2_path);
@@ -417,6 +459,7 @@ try_v1 (sandbox_engine *engine, omcp_error *err)
       parent = xasprintf ("%s%s", mount_point, own && strcmp (own, "/") != 0 ? own : "");
       if (!is_directory_writable (parent))
         return omcp_error_set (err, EACCES, "%s", parent);
+      remove_stale_cgroups (parent);
       engine->cgroup_v1_paths[i] = xasprintf ("%s/omcp-%d", parent, (int) getpid ());
       if (mkdir (engine->cgroup_v1_paths[i], 0755) < 0 && errno != EEXIST)
         return omcp_error_set (err, errno, "create %s", engine->cgroup_v1_paths[i]);

@@ -4,6 +4,7 @@
  * functions and reports a failure as (step, errno) over a pipe. */
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <linux/capability.h>
 #include <sys/socket.h>
 #include <linux/sched.h>
@@ -14,6 +15,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -87,12 +89,21 @@ struct bind_source
 
 #define MAX_BINDS 48
 
+/* How long the child may take from clone to executing the supervisor. */
+#define SPAWN_TIMEOUT_MS 10000
+
+/* The statfs flag that says f_flags is filled in (Linux 2.6.36 and later). */
+#ifndef ST_VALID
+#define ST_VALID 0x0020
+#endif
+
 /* Everything the child needs, prepared before clone. */
 struct spawn_plan
 {
   struct bind_source binds[MAX_BINDS];
   size_t n_binds;
   char links[N_ELEMENTS (usr_links)][16];
+  char link_targets[N_ELEMENTS (usr_links)][24];
   size_t n_links;
   char tmp_options[64];
   char work_options[96];
@@ -183,22 +194,24 @@ child_fail (const struct spawn_plan *plan, enum child_step step)
 static unsigned long
 locked_mount_flags (const char *path)
 {
-  struct statvfs buf;
+  struct statfs buf;
   unsigned long flags = 0;
 
-  if (statvfs (path, &buf) < 0)
+  /* statfs, not statvfs: glibc's statvfs may read /proc/mounts with
+   * malloc, which is not safe here. */
+  if (statfs (path, &buf) < 0 || !(buf.f_flags & ST_VALID))
     return 0;
-  if (buf.f_flag & ST_NOSUID)
+  if (buf.f_flags & ST_NOSUID)
     flags |= MS_NOSUID;
-  if (buf.f_flag & ST_NODEV)
+  if (buf.f_flags & ST_NODEV)
     flags |= MS_NODEV;
-  if (buf.f_flag & ST_NOEXEC)
+  if (buf.f_flags & ST_NOEXEC)
     flags |= MS_NOEXEC;
-  if (buf.f_flag & ST_NOATIME)
+  if (buf.f_flags & ST_NOATIME)
     flags |= MS_NOATIME;
-  if (buf.f_flag & ST_NODIRATIME)
+  if (buf.f_flags & ST_NODIRATIME)
     flags |= MS_NODIRATIME;
-  if (buf.f_flag & ST_RELATIME)
+  if (buf.f_flags & ST_RELATIME)
     flags |= MS_RELATIME;
   return flags;
 }
@@ -230,6 +243,27 @@ mkdir_parents (const char *path, mode_t mode)
   return 0;
 }
 
+static void
+format_fd_path (char *buf, size_t size, int fd)
+{
+  static const char prefix[] = "/proc/self/fd/";
+  char digits[16];
+  size_t n = 0, len = sizeof prefix - 1;
+
+  do
+    digits[n++] = (char) ('0' + fd % 10);
+  while ((fd /= 10) > 0 && n < sizeof digits);
+  if (len + n + 1 > size)
+    {
+      buf[0] = '\0';
+      return;
+    }
+  memcpy (buf, prefix, len);
+  while (n > 0)
+    buf[len++] = digits[--n];
+  buf[len] = '\0';
+}
+
 static int
 bind_one (const struct bind_source *bind)
 {
@@ -240,7 +274,7 @@ bind_one (const struct bind_source *bind)
   int fd;
 
   /* The parent directory of the target, then the mount point itself. */
-  copy_string (parent, sizeof parent, bind->target);
+  memcpy (parent, bind->target, sizeof bind->target);
   slash = strrchr (parent, '/');
   if (slash)
     {
@@ -261,9 +295,9 @@ bind_one (const struct bind_source *bind)
       close (fd);
     }
 
-  /* /proc/self/fd/N names the descriptor opened before clone, so the host
-   * path is resolved once, in the server, before /tmp is covered. */
-  snprintf (source, sizeof source, "/proc/self/fd/%d", bind->fd);
+  /* /proc/self/fd/N names the descriptor opened before NEWROOT was
+   * covered. Formatted by hand: printf is not async-signal-safe. */
+  format_fd_path (source, sizeof source, bind->fd);
   if (mount (source, bind->target, NULL, MS_BIND | MS_REC, NULL) < 0)
     return -1;
 
@@ -379,10 +413,13 @@ child_main (struct spawn_plan *plan)
   if (TEMP_FAILURE_RETRY (read (plan->sync_fd, &go, 1)) != 1)
     child_fail (plan, STEP_SYNC);
 
-  if (plan->privileged && setgroups (0, NULL) < 0)
+  /* Raw system calls: glibc's wrappers would ask the parent's other
+   * threads, which do not exist in this copy, to change ids too, and wait
+   * for them forever. */
+  if (plan->privileged && syscall (SYS_setgroups, 0, NULL) < 0)
     child_fail (plan, STEP_IDS);
-  if (setresgid (SANDBOX_GID, SANDBOX_GID, SANDBOX_GID) < 0
-      || setresuid (SANDBOX_UID, SANDBOX_UID, SANDBOX_UID) < 0)
+  if (syscall (SYS_setresgid, SANDBOX_GID, SANDBOX_GID, SANDBOX_GID) < 0
+      || syscall (SYS_setresuid, SANDBOX_UID, SANDBOX_UID, SANDBOX_UID) < 0)
     child_fail (plan, STEP_IDS);
 
   /* Set after the uid change, which clears it. */
@@ -409,13 +446,8 @@ child_main (struct spawn_plan *plan)
   if (bind_phase (plan, PHASE_ROOT) < 0)
     child_fail (plan, STEP_BIND);
   for (i = 0; i < plan->n_links; i++)
-    {
-      char target[32];
-
-      snprintf (target, sizeof target, "usr/%s", plan->links[i]);
-      if (symlink (target, plan->links[i]) < 0)
-        child_fail (plan, STEP_LINKS);
-    }
+    if (symlink (plan->link_targets[i], plan->links[i]) < 0)
+      child_fail (plan, STEP_LINKS);
   if (populate_etc () < 0)
     child_fail (plan, STEP_ETC);
 
@@ -597,7 +629,11 @@ plan_new (sandbox_engine *engine, sandbox *sb, omcp_error *err)
 
       snprintf (path, sizeof path, "/usr/%s", usr_links[i]);
       if (lstat (path, &st) == 0 && S_ISDIR (st.st_mode))
-        copy_string (plan->links[plan->n_links++], sizeof plan->links[0], usr_links[i]);
+        {
+          snprintf (plan->link_targets[plan->n_links], sizeof plan->link_targets[0], "usr/%s",
+                    usr_links[i]);
+          copy_string (plan->links[plan->n_links++], sizeof plan->links[0], usr_links[i]);
+        }
     }
 
   snprintf (plan->tmp_options, sizeof plan->tmp_options, "size=%llu,mode=1777",
@@ -812,6 +848,18 @@ spawn_supervisor (sandbox_engine *engine, sandbox *sb, omcp_error *err)
       goto fail_child;
     }
 
+  /* EOF means the child executed the supervisor. A child stuck before that
+   * must not hang the server. */
+  {
+    struct pollfd pfd = { .fd = error_read, .events = POLLIN };
+    int ready = TEMP_FAILURE_RETRY (poll (&pfd, 1, SPAWN_TIMEOUT_MS));
+
+    if (ready <= 0)
+      {
+        omcp_error_set (err, ready == 0 ? ETIMEDOUT : errno, "wait for the jail set-up");
+        goto fail_child;
+      }
+  }
   n = TEMP_FAILURE_RETRY (read (error_read, report, sizeof report));
   if (n == (ssize_t) sizeof report)
     {
