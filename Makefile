@@ -5,7 +5,7 @@ MESON ?= meson
 
 # Debian packages needed to build and run omcp.
 RUNTIME_PACKAGES = meson ninja-build pkg-config gcc libc6-dev libjansson-dev libseccomp-dev \
-	libsqlite3-dev python3 python3-pandas python3-numpy python3-matplotlib
+	python3 python3-pandas python3-numpy python3-matplotlib
 # Also needed by the test suite and the benchmark: cmocka for unit tests,
 # Node.js and npm for the official MCP SDK client, bubblewrap to compare with.
 TEST_PACKAGES = libcmocka-dev nodejs npm bubblewrap

@@ -72,15 +72,6 @@ class Server:
         self.process.wait(timeout=60)
 
 
-def timed(fn, repetitions):
-    samples = []
-    for _ in range(repetitions):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
-
-
 def run_quiet(argv):
     subprocess.run(argv, stdout=subprocess.DEVNULL, check=True)
 
@@ -146,15 +137,25 @@ def main():
         server.call("remove_sandbox", sandbox_id=created.pop(), force=True)
     create_ms = statistics.median(create_samples)
 
-    # execute_python_code round trip against bare Python and bubblewrap.
+    # execute_python_code round trip against bare Python and bubblewrap,
+    # interleaved so that a change in machine load affects all three alike.
     sandbox_id = server.call("create_sandbox")["sandbox_id"]
     server.call("execute_python_code", sandbox_id=sandbox_id, code=PRINT_ONE)
-    exec_ms = timed(lambda: server.call("execute_python_code", sandbox_id=sandbox_id,
-                                        code=PRINT_ONE), reps)
-    bare_ms = timed(lambda: run_quiet([python, "-I", "-c", PRINT_ONE]), reps)
-    bwrap_ms = None
+    candidates = {
+        "omcp": lambda: server.call("execute_python_code", sandbox_id=sandbox_id, code=PRINT_ONE),
+        "bare": lambda: run_quiet([python, "-I", "-c", PRINT_ONE]),
+    }
     if shutil.which("bwrap"):
-        bwrap_ms = timed(lambda: run_quiet(bwrap_argv(python)), reps)
+        candidates["bwrap"] = lambda: run_quiet(bwrap_argv(python))
+    samples = {name: [] for name in candidates}
+    for _ in range(reps):
+        for name, fn in candidates.items():
+            start = time.perf_counter()
+            fn()
+            samples[name].append((time.perf_counter() - start) * 1000)
+    exec_ms = statistics.median(samples["omcp"])
+    bare_ms = statistics.median(samples["bare"])
+    bwrap_ms = statistics.median(samples["bwrap"]) if "bwrap" in samples else None
     server.call("remove_sandbox", sandbox_id=sandbox_id, force=True)
 
     # Memory with idle sandboxes.

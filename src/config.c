@@ -45,7 +45,7 @@ static const struct config_variable variables[] = {
   { "SANDBOX_READ_ONLY", KIND_BOOL, "true", 0, 0, FIELD (sandbox_read_only),
     "keep the sandbox root file system read-only (true or false)" },
   { "SANDBOX_NETWORK", KIND_NETWORK, "none", 0, 0, FIELD (sandbox_network),
-    "sandbox network: only \"none\" (a namespace with loopback alone) is supported" },
+    "sandbox network: only \"none\", a network namespace of its own with no interface but loopback" },
   { "PACKAGE_INSTALL_ENABLED", KIND_BOOL, "false", 0, 0, FIELD (package_install_enabled),
     "allow the install_package tool (true or false)" },
 };
