@@ -1,0 +1,123 @@
+#!/usr/bin/python3
+"""Command-line tests: --help, --version, doctor and run."""
+
+import os
+import re
+import subprocess
+import tempfile
+
+import omcp_client
+
+
+def project_version():
+    """Return the version declared in the top-level meson.build."""
+    text = (omcp_client.REPO_ROOT / "meson.build").read_text()
+    match = re.search(r"version\s*:\s*'([^']+)'", text)
+    return match.group(1) if match else None
+
+
+class CommandLine(omcp_client.ServerTestCase):
+
+    def omcp(self, *args, env=None, timeout=120, cwd=None):
+        full_env = omcp_client.base_environment(log_level=None)
+        full_env.update(env or {})
+        return subprocess.run([str(omcp_client.omcp_binary()), *args], capture_output=True,
+                              text=True, errors="replace", env=full_env, timeout=timeout,
+                              stdin=subprocess.DEVNULL,
+                              cwd=cwd or tempfile.mkdtemp(dir=omcp_client.LOG_DIR))
+
+    def write_script(self, text):
+        directory = tempfile.mkdtemp(dir=omcp_client.LOG_DIR)
+        path = os.path.join(directory, "script.py")
+        with open(path, "w") as script:
+            script.write(text)
+        return path
+
+    def test_help(self):
+        completed = self.omcp("--help")
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        for word in ("serve", "doctor", "run"):
+            self.assertIn(word, completed.stdout, f"--help does not mention {word}")
+
+    def test_version(self):
+        completed = self.omcp("--version")
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        self.assertIn(project_version(), completed.stdout)
+
+    def test_unknown_subcommand(self):
+        completed = self.omcp("frobnicate")
+        self.assertNotEqual(completed.returncode, 0)
+        self.assertIn("frobnicate", completed.stderr)
+        self.assertEqual(completed.stdout, "")
+
+    def test_doctor_passes_here(self):
+        completed = self.omcp("doctor")
+        self.assertEqual(completed.returncode, 0,
+                         f"doctor failed:\n{completed.stdout}\n{completed.stderr}")
+        self.assertTrue((completed.stdout + completed.stderr).strip(), "doctor printed nothing")
+
+    def test_run_prints_output(self):
+        path = self.write_script("import os\nprint('hello from run', os.getuid())\n")
+        completed = self.omcp("run", path)
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        self.assertEqual(completed.stdout, "hello from run 1000\n")
+
+    def test_run_returns_exit_code(self):
+        path = self.write_script("import sys\nprint('partial')\nsys.exit(3)\n")
+        completed = self.omcp("run", path)
+        self.assertEqual(completed.returncode, 3, completed.stderr)
+        self.assertEqual(completed.stdout, "partial\n")
+
+    def test_run_exception(self):
+        path = self.write_script("raise ValueError('broken script')\n")
+        completed = self.omcp("run", path)
+        self.assertEqual(completed.returncode, 1)
+        self.assertIn("Traceback", completed.stderr)
+        self.assertIn("ValueError: broken script", completed.stderr)
+
+    def test_run_forwards_stderr(self):
+        path = self.write_script("import sys\nprint('to stderr', file=sys.stderr)\n")
+        completed = self.omcp("run", path)
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        self.assertIn("to stderr", completed.stderr)
+        self.assertEqual(completed.stdout, "")
+
+    def test_run_is_sandboxed(self):
+        path = self.write_script(
+            "import os\n"
+            "status = dict(l.split(':\\t', 1) for l in open('/proc/self/status') if ':\\t' in l)\n"
+            "print(os.getcwd(), status['NoNewPrivs'].strip(), status['Seccomp'].strip(),\n"
+            f"      os.path.exists({str(omcp_client.REPO_ROOT)!r}))\n")
+        completed = self.omcp("run", path)
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        self.assertEqual(completed.stdout, "/sandbox 1 2 False\n")
+
+    def test_run_timeout(self):
+        path = self.write_script("import time\ntime.sleep(60)\n")
+        completed = self.omcp("run", path, env={"EXECUTION_DEFAULT_TIMEOUT": "2"}, timeout=40)
+        self.assertEqual(completed.returncode, 124, completed.stderr)
+
+    def test_run_missing_file(self):
+        missing = os.path.join(tempfile.mkdtemp(dir=omcp_client.LOG_DIR), "absent.py")
+        completed = self.omcp("run", missing)
+        self.assertNotEqual(completed.returncode, 0)
+        self.assertIn("absent.py", completed.stderr)
+
+    def test_run_with_pandas(self):
+        path = self.write_script(
+            "import pandas as pd\n"
+            "frame = pd.DataFrame({'a': [1, 2, 3], 'b': [10, 20, 30]})\n"
+            "print(int(frame['a'].sum()), int(frame['b'].mean()))\n")
+        completed = self.omcp("run", path, env={"EXECUTION_DEFAULT_TIMEOUT": "120"})
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        self.assertEqual(completed.stdout, "6 20\n")
+
+    def test_run_rejects_invalid_config(self):
+        path = self.write_script("print(1)\n")
+        completed = self.omcp("run", path, env={"SANDBOX_NETWORK": "host"})
+        self.assertNotEqual(completed.returncode, 0)
+        self.assertIn("SANDBOX_NETWORK", completed.stderr)
+
+
+if __name__ == "__main__":
+    omcp_client.main()
