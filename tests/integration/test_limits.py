@@ -64,6 +64,28 @@ def descendants(root_pid):
     return found
 
 
+def server_cgroup_dirs(server_pid):
+    """Return cgroup directories named after SERVER_PID, four levels deep at most."""
+    name = f"omcp-{server_pid}"
+    found = []
+    root = pathlib.Path("/sys/fs/cgroup")
+    pending = [(root, 0)]
+    while pending:
+        directory, depth = pending.pop()
+        try:
+            entries = list(os.scandir(directory))
+        except OSError:
+            continue
+        for entry in entries:
+            if not entry.is_dir(follow_symlinks=False):
+                continue
+            if entry.name == name:
+                found.append(entry.path)
+            elif depth < 4:
+                pending.append((pathlib.Path(entry.path), depth + 1))
+    return found
+
+
 def cpu_quota_ratio(pid):
     """Return the smallest CFS quota/period ratio on the cgroup v1 path of PID."""
     relative = omcp_client.cgroup_v1_path(pid, "cpu")
@@ -169,6 +191,8 @@ print(json.dumps({"count": count, "errno": error}))
                     "    except OSError:\n        pass\n",
             "timeout": 5})
         time.sleep(2)
+        during = len(descendants(supervisor))
+        self.assertGreater(during, baseline + 10, "the fork bomb did not start")
         started = time.monotonic()
         ping = self.server.request("ping", timeout=10)
         self.assertEqual(ping.get("result"), {}, "ping during the fork bomb failed")
@@ -328,14 +352,14 @@ class OutputLimit(ServerTestCase):
         self.assertLessEqual(len(result.get("error", "").encode()), OUTPUT_LIMIT_BYTES + 4096)
 
     def test_configured_cap(self):
-        server = self.start_server(env={"EXECUTION_MAX_OUTPUT_BYTES": "1000"})
+        server = self.start_server(env={"EXECUTION_MAX_OUTPUT_BYTES": "2000"})
         sandbox_id = self.new_sandbox(server)
-        small = server.execute(sandbox_id, "print('a' * 899)")
-        self.assertIs(small.get("output_truncated"), False, f"900 bytes: {small!r}")
-        self.assertEqual(small.get("output"), "a" * 899 + "\n")
+        small = server.execute(sandbox_id, "print('a' * 1899)")
+        self.assertIs(small.get("output_truncated"), False, f"1900 bytes: {small!r}")
+        self.assertEqual(small.get("output"), "a" * 1899 + "\n")
         large = server.execute(sandbox_id, "print('b' * 5000)")
         self.assertIs(large.get("output_truncated"), True, "5000 bytes were not truncated")
-        self.assertLessEqual(len(large.get("output", "")), 1000)
+        self.assertLessEqual(len(large.get("output", "")), 2000)
         self.assertEqual(large.get("exit_code"), 137)
 
 
@@ -456,6 +480,7 @@ class Shutdown(ServerTestCase):
             markers.append(marker)
         tree = descendants(server.pid)
         self.assertTrue(tree, "the server has no child processes")
+        self.assertTrue(server_cgroup_dirs(server.pid), "no cgroup named after the server")
 
         code = server.close(timeout=30)
         self.assertEqual(code, 0, "exit code after stdin EOF\n" + server.stderr_tail())
@@ -467,6 +492,29 @@ class Shutdown(ServerTestCase):
         alive = [pid for pid in tree if omcp_client.is_alive(pid)]
         self.assertEqual(alive, [], f"processes of the server survived: "
                          f"{omcp_client.describe_processes(alive)}")
+        self.assertEqual(server_cgroup_dirs(server.pid), [], "the server left cgroups behind")
+
+    def test_second_server_leaves_first_alone(self):
+        first = self.start_server()
+        sandbox_id = self.new_sandbox(first)
+        marker = omcp_client.unique_marker()
+        code = SPAWN_MARKED_CHILD.format(marker=omcp_client.marker_literal(marker), seconds=60)
+        pending = first.start_tool_call("execute_python_code", {
+            "sandbox_id": sandbox_id, "code": code, "timeout": 90})
+        pid = self.wait_for_processes(marker)[0]
+
+        second = self.start_server()
+        self.new_sandbox(second)
+        self.assertEqual(second.close(), 0)
+
+        self.assertTrue(omcp_client.is_alive(pid), "starting another server killed a sandbox")
+        if omcp_client.cgroup_version() == 1:
+            limit = omcp_client.cgroup_v1_limit(pid, "memory", "memory.limit_in_bytes")
+            self.assertEqual(limit, MEMORY_LIMIT_BYTES, "the sandbox lost its memory limit")
+        first.notify("notifications/cancelled", {"requestId": pending})
+        self.assert_no_processes(marker, "after cancelling")
+        result = first.execute(sandbox_id, "print('first')")
+        self.assertEqual(result.get("output"), "first\n", f"result: {result!r}")
 
 
 class IdleReaping(ServerTestCase):
