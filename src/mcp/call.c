@@ -20,7 +20,7 @@ struct mcp_call
   json_t *progress_token;     /* NULL when the request carried none */
   int cancel_fd;              /* eventfd, readable once cancelled */
   atomic_bool cancelled;
-  bool cancelled_by_client;   /* under calls_lock; drops the response */
+  bool cancelled_by_client;   /* under calls_lock, drops the response */
   char *invalid_params;       /* set by mcp_call_invalid_params */
   int64_t start_ms;
   struct mcp_call *next;      /* in server->calls, under calls_lock */
@@ -142,7 +142,8 @@ build_response (mcp_call *call, json_t *result, enum call_outcome *outcome)
       return mcp_error_response_new (call->id, MCP_INTERNAL_ERROR, message);
     }
 
-  /* Every tool result states "success"; one without it counts as failed. */
+  /* A tool result must contain "success". One without it counts as
+   * failed. */
   is_error = !json_is_true (json_object_get (result, "success"));
   *outcome = is_error ? CALL_TOOL_ERROR : CALL_SUCCEEDED;
 
@@ -367,16 +368,16 @@ mcp_call_progress (mcp_call *call, double progress, double total, const char *me
     json_object_set_new (params, "total", json_real (total));
   if (message != NULL)
     {
-      /* json_string returns NULL for invalid UTF-8; the message is then
-       * left out. */
+      /* json_string returns NULL for invalid UTF-8, and then the message
+       * is left out. */
       json_t *text = json_string (message);
 
       if (text != NULL)
         json_object_set_new (params, "message", text);
     }
 
-  /* A failed send marks the output as failed and stops the serve loop;
-   * the tool has nothing to do about it. */
+  /* A failed send marks the output as failed and stops the serve loop,
+   * so the tool has nothing to do about it. */
   (void) mcp_server_send (call->server, mcp_notification_new ("notifications/progress", params));
 }
 

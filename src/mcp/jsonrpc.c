@@ -187,7 +187,7 @@ mcp_message_parse (const char *line, size_t length, struct mcp_message *message)
       return;
     }
 
-  /* Echo the id in an error only when it is valid; otherwise it is null. */
+  /* Echo the id in an error only when it is valid, otherwise send null. */
   id = json_object_get (root, "id");
   if (is_valid_id (id))
     message->id = id;

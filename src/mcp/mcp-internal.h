@@ -44,7 +44,7 @@ void mcp_line_reader_destroy (struct mcp_line_reader *reader);
 
 /* Read once from FD into the buffer. Returns the number of bytes read, 0
  * at end of file (and marks the reader so that mcp_line_reader_next
- * returns the last unterminated line), or -1 with errno set; EINTR is
+ * returns the last unterminated line), or -1 with errno set. EINTR is
  * retried. */
 ssize_t mcp_line_reader_fill (struct mcp_line_reader *reader, int fd);
 
@@ -57,7 +57,7 @@ enum mcp_line_status mcp_line_reader_next (struct mcp_line_reader *reader, const
 
 enum mcp_message_kind
 {
-  MCP_MESSAGE_INVALID,       /* answer with ERROR_CODE and ERROR_MESSAGE */
+  MCP_MESSAGE_INVALID,       /* send an error with ERROR_CODE and ERROR_MESSAGE */
   MCP_MESSAGE_BLANK,         /* a line of whitespace only: ignored */
   MCP_MESSAGE_REQUEST,
   MCP_MESSAGE_NOTIFICATION,
@@ -67,11 +67,11 @@ enum mcp_message_kind
 struct mcp_message
 {
   enum mcp_message_kind kind;
-  json_t *root;        /* owned; NULL when the line did not parse */
-  json_t *id;          /* borrowed from ROOT; NULL for notifications, and for
+  json_t *root;        /* owned, NULL when the line did not parse */
+  json_t *id;          /* borrowed from ROOT. NULL for notifications, and for
                         * invalid messages whose id is missing or invalid */
   const char *method;  /* borrowed from ROOT */
-  json_t *params;      /* borrowed from ROOT; NULL when absent */
+  json_t *params;      /* borrowed from ROOT, NULL when absent */
   int error_code;
   char error_message[256];
 };
@@ -82,8 +82,8 @@ struct mcp_message
 void mcp_message_parse (const char *line, size_t length, struct mcp_message *message);
 void mcp_message_clear (struct mcp_message *message);
 
-/* Build {"jsonrpc":"2.0","id":ID,"result":RESULT}. RESULT is stolen; a
- * NULL ID becomes null. */
+/* Build {"jsonrpc":"2.0","id":ID,"result":RESULT}. RESULT is stolen, and
+ * a NULL ID becomes null. */
 json_t *mcp_response_new (json_t *id, json_t *result);
 
 /* Build {"jsonrpc":"2.0","id":ID,"error":{"code":CODE,"message":MESSAGE}}.
@@ -113,8 +113,8 @@ int mcp_write_line (int fd, const char *buf, size_t length) OMCP_WUR;
 /* Protocol versions this server speaks, newest first, NULL-terminated. */
 extern const char *const mcp_supported_versions[];
 
-/* The version to answer an initialize request with: REQUESTED when it is a
- * supported version string, otherwise the newest supported version. */
+/* Return the protocol version for the initialize result: REQUESTED when it
+ * is a supported version string, otherwise the newest supported version. */
 const char *mcp_negotiate_version (json_t *requested);
 
 /* Build the result of initialize for the negotiated VERSION. */
@@ -184,7 +184,7 @@ struct mcp_server
 };
 
 /* Send MESSAGE (stolen) as one line under the output lock. Returns the
- * bytes written, or -1 with errno set; a failed write also marks the output
+ * bytes written, or -1 with errno set. A failed write also marks the output
  * as failed and wakes the serve loop. Does not log, so the log sink may
  * call it. */
 ssize_t mcp_server_send (mcp_server *server, json_t *message);
@@ -192,10 +192,12 @@ ssize_t mcp_server_send (mcp_server *server, json_t *message);
 /* The registered tool called NAME, or NULL. */
 const struct mcp_tool *mcp_server_find_tool (mcp_server *server, const char *name);
 
-/* Handle one received line: parse it, answer it or start a tools/call. */
+/* Handle one received line: parse it, then send the response or start a
+ * tools/call. */
 void mcp_dispatch_line (mcp_server *server, const char *line, size_t length);
 
-/* Answer a line that was longer than MCP_MAX_MESSAGE_BYTES and discarded. */
+/* Send the error for a line that was longer than MCP_MAX_MESSAGE_BYTES and
+ * was discarded. */
 void mcp_dispatch_oversized_line (mcp_server *server);
 
 /* Cap the number of tools/call requests running at once (default
@@ -209,7 +211,7 @@ void mcp_server_set_max_calls (mcp_server *server, size_t max_calls);
 int mcp_call_start (mcp_server *server, const struct mcp_tool *tool, json_t *id, json_t *arguments,
                     json_t *progress_token, char *message, size_t size);
 
-/* Cancel the running call with REQUEST_ID on the client's behalf: its
+/* Cancel the running call with REQUEST_ID on the client's behalf, so its
  * response will not be sent. Returns false when no such call runs. */
 bool mcp_call_cancel_by_id (mcp_server *server, json_t *request_id);
 

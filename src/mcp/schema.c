@@ -5,7 +5,8 @@
 
 #include <string.h>
 
-/* Longest argument path quoted in a message; longer paths are cut. */
+/* Maximum length in bytes of an argument path in a message. Longer paths
+ * are cut. */
 #define PATH_BYTES 256
 
 struct validation
@@ -109,7 +110,7 @@ check_enum (json_t *allowed, json_t *instance, const char *path, struct validati
 }
 
 /* Compare two JSON numbers: negative, zero or positive like strcmp. Two
- * integers compare exactly; anything else compares as doubles. */
+ * integers compare exactly, and anything else compares as doubles. */
 static int
 compare_numbers (json_t *a, json_t *b)
 {
@@ -162,8 +163,9 @@ plural (json_t *count)
   return json_integer_value (count) == 1 ? "" : "s";
 }
 
-/* JSON Schema counts string length in Unicode code points; jansson holds
- * valid UTF-8, so every byte that does not continue a sequence starts one. */
+/* JSON Schema counts string length in Unicode code points. jansson strings
+ * are valid UTF-8, so every byte that does not continue a sequence starts
+ * one. */
 static size_t
 count_code_points (json_t *string)
 {

@@ -194,7 +194,7 @@ mcp_block_signals (void)
   pthread_sigmask (SIG_BLOCK, &mask, NULL);
 }
 
-/* Why the serve loop stopped. */
+/* Reason the serve loop stopped, for the log and the return value. */
 struct stop_reason
 {
   char text[64];
@@ -270,7 +270,8 @@ wait_and_read (mcp_server *server, struct mcp_line_reader *reader, int in_fd, in
   if (fds[0].revents & (POLLIN | POLLHUP | POLLERR))
     {
       n = mcp_line_reader_fill (reader, in_fd);
-      /* EAGAIN: the client made the shared pipe non-blocking; poll again. */
+      /* EAGAIN means that the client made the shared pipe non-blocking, so
+       * poll again. */
       if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
         {
           omcp_error_set (err, errno, "read client input");
