@@ -3,9 +3,11 @@
 output limits, busy sandboxes, concurrency, removal, shutdown and idle
 reaping."""
 
+import errno
 import json
 import os
 import pathlib
+import signal
 import time
 
 import omcp_client
@@ -178,7 +180,7 @@ for pid in children:
     os.waitpid(pid, 0)
 print(json.dumps({"count": count, "errno": error}))
 """, timeout=60)
-        self.assertEqual(info["errno"], 11, f"fork failed with {info['errno']} (EAGAIN is 11)")
+        self.assertEqual(info["errno"], errno.EAGAIN, f"fork failed with errno {info['errno']}")
         self.assertLess(info["count"], PIDS_LIMIT, f"forked {info['count']} children")
         self.assertGreaterEqual(info["count"], 20, f"forked only {info['count']} children")
 
@@ -363,6 +365,62 @@ class OutputLimit(ServerTestCase):
         self.assertEqual(large.get("exit_code"), 137)
 
 
+    def test_streams_share_cap(self):
+        server = self.start_server()
+        sandbox_id = self.new_sandbox(server)
+        result = server.execute(sandbox_id,
+                                "import sys, time\n"
+                                "for _ in range(600):\n"
+                                "    sys.stdout.write('o' * 1024)\n"
+                                "    sys.stderr.write('e' * 1024)\n"
+                                "sys.stdout.flush()\nsys.stderr.flush()\n"
+                                "time.sleep(60)\n", timeout=120)
+        self.assertIs(result.get("output_truncated"), True,
+                      f"1.2 MB over both streams: exit_code={result.get('exit_code')}")
+        self.assertEqual(result.get("exit_code"), 137)
+
+
+class BrokenSandbox(ServerTestCase):
+
+    def assert_reported(self, result):
+        self.assertIs(result.get("success"), False, f"result: {result!r}")
+        self.assertTrue(result.get("sandbox_destroyed") or result.get("exit_code") == 137,
+                        f"result: {result!r}")
+        self.assertTrue(result.get("error"), f"no message explains the failure: {result!r}")
+
+    def test_dead_supervisor_reported(self):
+        server = self.start_server()
+        sandbox_id = self.new_sandbox(server)
+        supervisor = omcp_client.sandbox_supervisors()[sandbox_id]
+        os.kill(supervisor, signal.SIGKILL)
+        omcp_client.wait_until(lambda: not omcp_client.is_alive(supervisor), 5)
+
+        started = time.monotonic()
+        result = server.execute(sandbox_id, "print(1)", rpc_timeout=60)
+        self.assertLess(time.monotonic() - started, 15, "the execution hung")
+        self.assert_reported(result)
+
+        other = self.new_sandbox(server)
+        after = server.execute(other, "print('alive')")
+        self.assertEqual(after.get("output"), "alive\n", f"new sandbox: {after!r}")
+
+    def test_supervisor_killed_during_execution(self):
+        server = self.start_server()
+        sandbox_id = self.new_sandbox(server)
+        supervisor = omcp_client.sandbox_supervisors()[sandbox_id]
+        marker = omcp_client.unique_marker()
+        code = SPAWN_MARKED_CHILD.format(marker=omcp_client.marker_literal(marker), seconds=600)
+        pending = server.start_tool_call("execute_python_code", {
+            "sandbox_id": sandbox_id, "code": code, "timeout": 300})
+        self.wait_for_processes(marker)
+
+        os.kill(supervisor, signal.SIGKILL)
+        result = server.tool_result(pending, timeout=15)
+        self.assert_reported(result)
+        self.assert_no_processes(marker, "after the supervisor died")
+        self.assertEqual(server.request("ping").get("result"), {})
+
+
 class BusySandbox(ServerTestCase):
 
     def test_second_execution_rejected(self):
@@ -498,9 +556,9 @@ class Shutdown(ServerTestCase):
         first = self.start_server()
         sandbox_id = self.new_sandbox(first)
         marker = omcp_client.unique_marker()
-        code = SPAWN_MARKED_CHILD.format(marker=omcp_client.marker_literal(marker), seconds=60)
+        code = SPAWN_MARKED_CHILD.format(marker=omcp_client.marker_literal(marker), seconds=8)
         pending = first.start_tool_call("execute_python_code", {
-            "sandbox_id": sandbox_id, "code": code, "timeout": 90})
+            "sandbox_id": sandbox_id, "code": code, "timeout": 60})
         pid = self.wait_for_processes(marker)[0]
 
         second = self.start_server()
@@ -511,10 +569,11 @@ class Shutdown(ServerTestCase):
         if omcp_client.cgroup_version() == 1:
             limit = omcp_client.cgroup_v1_limit(pid, "memory", "memory.limit_in_bytes")
             self.assertEqual(limit, MEMORY_LIMIT_BYTES, "the sandbox lost its memory limit")
-        first.notify("notifications/cancelled", {"requestId": pending})
-        self.assert_no_processes(marker, "after cancelling")
-        result = first.execute(sandbox_id, "print('first')")
-        self.assertEqual(result.get("output"), "first\n", f"result: {result!r}")
+        result = first.tool_result(pending, timeout=60)
+        self.assertIs(result.get("success"), True, f"result: {result!r}")
+        self.assertEqual(result.get("output"), "spawned\n")
+        after = first.execute(sandbox_id, "print('first')")
+        self.assertEqual(after.get("output"), "first\n", f"result: {after!r}")
 
 
 class IdleReaping(ServerTestCase):

@@ -543,6 +543,8 @@ class Configuration(ServerTestCase):
             ("EXECUTION_DEFAULT_TIMEOUT", "abc", []),
             ("EXECUTION_MAX_TIMEOUT", "-5", []),
             ("EXECUTION_MAX_OUTPUT_BYTES", "lots", []),
+            ("SANDBOX_PYTHON", "python3", []),
+            ("SANDBOX_PYTHON", "/opt/bin/python3", []),
         ]
         for variable, value, accepted in cases:
             with self.subTest(variable=variable, value=value):

@@ -207,6 +207,23 @@ class MaxSandboxes(ServerTestCase):
         self.addCleanup(omcp_client.remove_quietly, server, result.get("sandbox_id"))
 
 
+    def test_concurrent_creates_respect_limit(self):
+        server = self.start_server(env={"MAX_SANDBOXES": "2"})
+        requests = [server.start_tool_call("create_sandbox") for _ in range(6)]
+        results = [server.tool_result(request_id) for request_id in requests]
+        created = [result["sandbox_id"] for result in results if result.get("success")]
+        for sandbox_id in created:
+            self.addCleanup(omcp_client.remove_quietly, server, sandbox_id)
+        refused = [result for result in results if not result.get("success")]
+        self.assertEqual(len(created), 2, f"results: {results!r}")
+        self.assertEqual(len(refused), 4, f"results: {results!r}")
+        for result in refused:
+            self.assertIn("Maximum number of sandboxes reached", result.get("error", ""))
+        supervisors = omcp_client.sandbox_supervisors()
+        for sandbox_id in created:
+            self.assertIn(sandbox_id, supervisors)
+
+
 class ListSandboxes(ServerTestCase):
 
     def setUp(self):
