@@ -550,6 +550,23 @@ class Filesystem(ServerTestCase):
         self.assertEqual(info["/tmp/probe"], "written")
         self.assertEqual(info["/sandbox/probe"], "written")
 
+    def test_kernel_interfaces_closed(self):
+        info = self.sandbox_json(
+            "import json\n"
+            "out = {}\n"
+            "for path in ('/proc/kcore', '/proc/kmsg', '/dev/mem', '/dev/kmsg',\n"
+            "             '/sys/kernel/security', '/proc/1/environ', '/proc/1/mem'):\n"
+            "    try:\n"
+            "        with open(path, 'rb') as f:\n"
+            "            f.read(1)\n"
+            "        out[path] = 'read'\n"
+            "    except OSError as e:\n"
+            "        out[path] = e.errno\n"
+            "print(json.dumps(out))\n")
+        for path, outcome in info.items():
+            with self.subTest(path=path):
+                self.assertNotEqual(outcome, "read", f"read {path}")
+
     def test_mount_flags(self):
         mounts = self.sandbox_json(
             "import json\n"

@@ -364,6 +364,14 @@ class OutputLimit(ServerTestCase):
         self.assertLessEqual(len(large.get("output", "")), 2000)
         self.assertEqual(large.get("exit_code"), 137)
 
+        # The cap falls inside a two-byte character, which must not break the JSON.
+        split = server.execute(sandbox_id, "print('a' + '\u00e9' * 5000)")
+        self.assertIs(split.get("output_truncated"), True, f"result: {split!r}")
+        output = split.get("output", "")
+        self.assertTrue(output.startswith("a\u00e9"), f"output starts {output[:10]!r}")
+        self.assertLessEqual(set(output[1:]), {"\u00e9", "\ufffd"},
+                             f"unexpected characters: {set(output[1:])!r}")
+
 
     def test_streams_share_cap(self):
         server = self.start_server()
@@ -419,6 +427,39 @@ class BrokenSandbox(ServerTestCase):
         self.assert_reported(result)
         self.assert_no_processes(marker, "after the supervisor died")
         self.assertEqual(server.request("ping").get("result"), {})
+
+
+class HostileCode(ServerTestCase):
+
+    def setUp(self):
+        self.server = self.start_server()
+        self.sandbox_id = self.new_sandbox(self.server)
+
+    def test_killing_pid_one_fails(self):
+        info = self.run_json(self.server, self.sandbox_id,
+                             "import json, os, signal, time\n"
+                             "try:\n"
+                             "    os.kill(1, signal.SIGKILL)\n"
+                             "    outcome = 'sent'\n"
+                             "except OSError as e:\n"
+                             "    outcome = e.errno\n"
+                             "time.sleep(0.5)\n"
+                             "print(json.dumps(outcome))\n")
+        self.assertIn(info, ("sent", errno.EPERM), f"kill(1): {info!r}")
+        self.assertIn(self.sandbox_id, omcp_client.sandbox_supervisors(),
+                      "code inside the sandbox killed its supervisor")
+        after = self.server.execute(self.sandbox_id, "print('alive')")
+        self.assertEqual(after.get("output"), "alive\n", f"after kill(1): {after!r}")
+
+    def test_kill_all_processes_survived(self):
+        result = self.server.execute(self.sandbox_id,
+                                     "import os, signal\nos.kill(-1, signal.SIGKILL)\n"
+                                     "import time\ntime.sleep(5)\n", timeout=30)
+        self.assertIs(result.get("success"), False, f"result: {result!r}")
+        self.assertIn(self.sandbox_id, omcp_client.sandbox_supervisors(),
+                      "kill(-1) inside the sandbox killed its supervisor")
+        after = self.server.execute(self.sandbox_id, "print('alive')")
+        self.assertEqual(after.get("output"), "alive\n", f"after kill(-1): {after!r}")
 
 
 class BusySandbox(ServerTestCase):

@@ -456,6 +456,12 @@ class ExecutePythonCode(ServerTestCase):
         self.assertIs(result["output_truncated"], False)
         self.assertEqual(len(result["output"]), 200000)
 
+    def test_large_code_accepted(self):
+        payload = "q" * (256 * 1024)
+        result = self.execute(f"data = {payload!r}\nprint(len(data))\n")
+        self.assertIs(result["success"], True, f"error: {result.get('error', '')[:300]!r}")
+        self.assertEqual(result["output"], f"{256 * 1024}\n")
+
     def test_sandbox_files_persist(self):
         token = uuid.uuid4().hex
         self.execute(f"open('/sandbox/persist.txt', 'w').write({token!r})")
