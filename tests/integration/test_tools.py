@@ -224,6 +224,35 @@ class MaxSandboxes(ServerTestCase):
             self.assertIn(sandbox_id, supervisors)
 
 
+class SandboxChurn(ServerTestCase):
+
+    def test_create_remove_waves(self):
+        server = self.start_server()
+        for wave in range(3):
+            requests = [server.start_tool_call("create_sandbox") for _ in range(10)]
+            results = [server.tool_result(request_id, timeout=60) for request_id in requests]
+            created = [result.get("sandbox_id") for result in results if result.get("success")]
+            for sandbox_id in created:
+                self.addCleanup(omcp_client.remove_quietly, server, sandbox_id)
+            self.assertEqual(len(created), 10, f"wave {wave}: {results!r}")
+
+            executions = [server.start_tool_call("execute_python_code",
+                                                 {"sandbox_id": sandbox_id, "code": "print(1)"})
+                          for sandbox_id in created]
+            for request_id in executions:
+                result = server.tool_result(request_id, timeout=60)
+                self.assertEqual(result.get("output"), "1\n", f"wave {wave}: {result!r}")
+
+            removals = [server.start_tool_call("remove_sandbox",
+                                               {"sandbox_id": sandbox_id, "force": True})
+                        for sandbox_id in created]
+            for request_id in removals:
+                result = server.tool_result(request_id, timeout=60)
+                self.assertIs(result.get("success"), True, f"wave {wave}: {result!r}")
+            listed = server.call_tool("list_sandboxes")
+            self.assertEqual(listed.get("count"), 0, f"after wave {wave}: {listed!r}")
+
+
 class ListSandboxes(ServerTestCase):
 
     def setUp(self):
