@@ -137,10 +137,15 @@ def main(need_root=True):
         shutil.rmtree(LOG_DIR, ignore_errors=True)
     else:
         print(f"Server logs kept in {LOG_DIR}")
-    run = result.testsRun
-    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
-    skipped = len(result.skipped)
-    print(f"{run - failed - skipped} passed, {failed} failed, {skipped} skipped")
+    # A test with failing subtests appears once per subtest, so count test ids.
+    def test_ids(entries):
+        return {getattr(test, "test_case", test).id() for test, *_ in entries}
+
+    failed = test_ids(result.failures) | test_ids(result.errors)
+    failed |= {test.id() for test in result.unexpectedSuccesses}
+    skipped = test_ids(result.skipped) - failed
+    passed = result.testsRun - len(failed) - len(skipped)
+    print(f"{passed} passed, {len(failed)} failed, {len(skipped)} skipped")
     sys.exit(0 if result.wasSuccessful() else 1)
 
 
@@ -445,7 +450,10 @@ class McpServer:
         except OSError:
             pass
         self._reader.join(10)
-        self.process.stdout.close()
+        # A process that inherited the pipe may keep the reader blocked, and
+        # closing the stream under it would wait for the same lock.
+        if not self._reader.is_alive():
+            self.process.stdout.close()
 
 
 def base_environment(log_level="DEBUG"):

@@ -139,12 +139,10 @@ class SandboxIdentity(ServerTestCase):
     def setUpClass(cls):
         cls.canary = "canary-" + uuid.uuid4().hex
         cls.server = McpServer(env={"OMCP_IT_CANARY": cls.canary})
+        cls.addClassCleanup(cls.server.kill)
         cls.server.initialize()
         cls.sandbox_id = cls.server.create_sandbox()
 
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.kill()
 
     def sandbox_json(self, code):
         return self.run_json(self.server, self.sandbox_id, code)
@@ -268,12 +266,10 @@ class SeccompProbes(ServerTestCase):
     @classmethod
     def setUpClass(cls):
         cls.server = McpServer()
+        cls.addClassCleanup(cls.server.kill)
         cls.server.initialize()
         cls.sandbox_id = cls.server.create_sandbox()
 
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.kill()
 
     def sandbox_json(self, code):
         return self.run_json(self.server, self.sandbox_id, code)
@@ -349,6 +345,7 @@ class SeccompFilter(ServerTestCase):
     @classmethod
     def setUpClass(cls):
         cls.server = McpServer()
+        cls.addClassCleanup(cls.server.kill)
         cls.server.initialize()
         sandbox_id = cls.server.create_sandbox()
         marker = omcp_client.unique_marker()
@@ -366,9 +363,6 @@ class SeccompFilter(ServerTestCase):
         except omcp_client.SeccompUnavailable as error:
             cls.problem = str(error)
 
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.kill()
 
     def setUp(self):
         if self.problem and "PTRACE" in self.problem:
@@ -426,12 +420,10 @@ class Network(ServerTestCase):
     @classmethod
     def setUpClass(cls):
         cls.server = McpServer()
+        cls.addClassCleanup(cls.server.kill)
         cls.server.initialize()
         cls.sandbox_id = cls.server.create_sandbox()
 
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.kill()
 
     def test_tcp_to_host_loopback_fails(self):
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -485,12 +477,10 @@ class Filesystem(ServerTestCase):
     @classmethod
     def setUpClass(cls):
         cls.server = McpServer()
+        cls.addClassCleanup(cls.server.kill)
         cls.server.initialize()
         cls.sandbox_id = cls.server.create_sandbox()
 
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.kill()
 
     def sandbox_json(self, code):
         return self.run_json(self.server, self.sandbox_id, code)

@@ -260,6 +260,7 @@ class CgroupLimits(ServerTestCase):
     @classmethod
     def setUpClass(cls):
         cls.server = omcp_client.McpServer()
+        cls.addClassCleanup(cls.server.kill)
         cls.server.initialize()
         sandbox_id = cls.server.create_sandbox()
         cls.marker = omcp_client.unique_marker()
@@ -270,9 +271,6 @@ class CgroupLimits(ServerTestCase):
         pids = omcp_client.wait_until(lambda: omcp_client.pids_with_marker(cls.marker), 20)
         cls.pid = pids[0] if pids else None
 
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.kill()
 
     def setUp(self):
         if omcp_client.cgroup_version() != 1:

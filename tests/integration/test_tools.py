@@ -369,12 +369,10 @@ class ExecutePythonCode(ServerTestCase):
     @classmethod
     def setUpClass(cls):
         cls.server = omcp_client.McpServer()
+        cls.addClassCleanup(cls.server.kill)
         cls.server.initialize()
         cls.sandbox_id = cls.server.create_sandbox()
 
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.kill()
 
     def execute(self, code, **kwargs):
         return self.server.execute(self.sandbox_id, code, **kwargs)
@@ -577,12 +575,10 @@ class InvalidArguments(ServerTestCase):
     @classmethod
     def setUpClass(cls):
         cls.server = omcp_client.McpServer()
+        cls.addClassCleanup(cls.server.kill)
         cls.server.initialize()
         cls.sandbox_id = cls.server.create_sandbox()
 
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.kill()
 
     def assert_invalid(self, name, arguments, word):
         response = self.server.call_tool_response(name, arguments)
