@@ -223,6 +223,17 @@ sandbox_is_alive (sandbox *sb)
   bool alive;
 
   pthread_mutex_lock (&sb->lock);
+  /* A pidfd becomes readable when its process exits, whoever killed it. */
+  if (sb->alive && sb->pidfd >= 0)
+    {
+      struct pollfd pfd = { .fd = sb->pidfd, .events = POLLIN };
+
+      if (poll (&pfd, 1, 0) > 0)
+        {
+          sb->alive = false;
+          log_warning ("sandbox", "supervisor exited sandbox=%s", sb->id);
+        }
+    }
   alive = sb->alive;
   pthread_mutex_unlock (&sb->lock);
   return alive;

@@ -178,6 +178,7 @@ sandbox_exec (sandbox *sb, const struct sandbox_exec_request *req, struct sandbo
 
   memset (result, 0, sizeof *result);
 
+  (void) sandbox_is_alive (sb);
   pthread_mutex_lock (&sb->lock);
   if (!sb->alive)
     {
@@ -220,9 +221,10 @@ sandbox_exec (sandbox *sb, const struct sandbox_exec_request *req, struct sandbo
   fds[2] = err_pipe[1];
   if (supervisor_send (sb->control_fd, &msg, payload, payload_len, fds, 3) < 0)
     {
+      /* The supervisor is gone (EPIPE): report a destroyed sandbox. */
+      log_warning ("sandbox", "send execution failed sandbox=%s exec=%s error=\"%s\"", sb->id,
+                   req->exec_id ? req->exec_id : "-", strerror (errno));
       destroyed = true;
-      omcp_error_set (err, errno, "send execution to supervisor");
-      goto out;
     }
   close (out_pipe[1]);
   close (err_pipe[1]);

@@ -274,7 +274,7 @@ sandbox_pool_remove (sandbox_pool *pool, const char *id, bool force, omcp_error 
       pthread_mutex_unlock (&pool->lock);
       return omcp_error_set_kind (err, ENOENT, "Sandbox %s not found", id);
     }
-  if (!force && !is_inactive (entry, now_wall))
+  if (!force && !is_inactive (entry, now_wall) && sandbox_is_alive (entry->sb))
     {
       pthread_mutex_unlock (&pool->lock);
       return omcp_error_set_kind (err, EBUSY,
@@ -300,7 +300,8 @@ sandbox_pool_list (sandbox_pool *pool, bool include_inactive, struct sandbox_inf
   pthread_mutex_lock (&pool->lock);
   list = xcalloc (pool->count + 1, sizeof *list);
   for (entry = pool->entries; entry; entry = entry->next)
-    if (entry->sb && !entry->removed && (include_inactive || !is_inactive (entry, now_wall)))
+    if (entry->sb && !entry->removed && sandbox_is_alive (entry->sb)
+        && (include_inactive || !is_inactive (entry, now_wall)))
       list[n++] = entry->info;
   pthread_mutex_unlock (&pool->lock);
 

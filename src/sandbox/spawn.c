@@ -465,6 +465,10 @@ child_main (struct spawn_plan *plan)
     child_fail (plan, STEP_DEV);
   if (populate_dev () < 0)
     child_fail (plan, STEP_DEV);
+  /* Read-only once populated; the device binds are mounts of their own and
+   * stay writable. */
+  if (mount (NULL, "dev", NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, "size=64k,mode=0755") < 0)
+    child_fail (plan, STEP_DEV);
 
   if (mkdir ("tmp", 01777) < 0
       || mount ("tmpfs", "tmp", "tmpfs", MS_NOSUID | MS_NODEV, plan->tmp_options) < 0)
