@@ -111,7 +111,7 @@ parse_variable (const struct config_variable *v, const char *text, struct omcp_c
         return 0;
       }
     case KIND_PYTHON:
-      /* The sandbox sees only the host's /usr. */
+      /* The sandbox has only the host's /usr. */
       if (strncmp (text, "/usr/", 5) != 0 || strstr (text, "/../") != NULL
           || strlen (text) >= sizeof config->sandbox_python)
         return omcp_error_set (err, 0, "invalid %s '%s': expected an absolute path below /usr, "

@@ -361,7 +361,7 @@ remove_stale_cgroups (const char *parent)
 }
 
 /* cgroup v2 needs the memory, pids and cpu controllers enabled for our
- * children. The kernel forbids that in a non-root cgroup that holds
+ * children. The kernel forbids that in a non-root cgroup that contains
  * processes, so a server that is not in the root cgroup first moves itself
  * into a leaf "omcp-server" beside the sandboxes. */
 static int

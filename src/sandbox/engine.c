@@ -223,7 +223,7 @@ sandbox_is_alive (sandbox *sb)
   bool alive;
 
   pthread_mutex_lock (&sb->lock);
-  /* A pidfd becomes readable when its process exits, whoever killed it. */
+  /* A pidfd becomes readable when its process exits, for any reason. */
   if (sb->alive && sb->pidfd >= 0)
     {
       struct pollfd pfd = { .fd = sb->pidfd, .events = POLLIN };

@@ -233,8 +233,8 @@ sandbox_exec (sandbox *sb, const struct sandbox_exec_request *req, struct sandbo
   deadline = start + req->timeout_ms;
   next_progress = req->on_progress ? start + req->progress_interval_ms : INT64_MAX;
 
-  /* Until the supervisor says every process has exited and both pipes are
-   * at end of file. */
+  /* Loop until the supervisor reports that every process has exited and
+   * both pipes are at end of file. */
   while (!destroyed && (!exited || out.fd >= 0 || errs.fd >= 0))
     {
       struct pollfd pfd[4];

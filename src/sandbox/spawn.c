@@ -27,8 +27,8 @@
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
-/* Where the new root is assembled inside the new mount namespace. The host
- * /tmp is hidden there, which is why bind sources are opened beforehand. */
+/* Mount point of the new root while it is assembled. It covers the host
+ * /tmp, so the child opens every bind source before mounting it. */
 #define NEWROOT "/tmp"
 
 /* Files of the generated /etc. */
@@ -92,7 +92,7 @@ struct bind_source
 /* How long the child may take from clone to executing the supervisor. */
 #define SPAWN_TIMEOUT_MS 10000
 
-/* The statfs flag that says f_flags is filled in (Linux 2.6.36 and later). */
+/* statfs flag set when f_flags is filled in (Linux 2.6.36 and later). */
 #ifndef ST_VALID
 #define ST_VALID 0x0020
 #endif
@@ -510,10 +510,10 @@ child_main (struct spawn_plan *plan)
   if (prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     child_fail (plan, STEP_NO_NEW_PRIVS);
 
-  /* Standard input and output go nowhere, so nothing in the sandbox can
-   * write to the server's protocol stream; standard error stays for the
-   * supervisor's own diagnostics. The parent moved every descriptor used
-   * here above SUPERVISOR_CONTROL_FD. */
+  /* Standard input and output go to /dev/null, so nothing in the sandbox
+   * can write to the server's protocol stream. Standard error stays for
+   * the supervisor's own diagnostics. The parent moved every descriptor
+   * used here above SUPERVISOR_CONTROL_FD. */
   null_fd = open ("/dev/null", O_RDWR | O_CLOEXEC);
   if (null_fd < 0 || dup2 (null_fd, STDIN_FILENO) < 0 || dup2 (null_fd, STDOUT_FILENO) < 0
       || dup2 (plan->control_fd, SUPERVISOR_CONTROL_FD) < 0

@@ -307,7 +307,7 @@ copy_string (char *dst, size_t size, const char *src)
 
 /* Length of the valid UTF-8 sequence at P (at most AVAIL bytes), or 0 when
  * it is invalid: overlong forms, surrogates and values past U+10FFFF are
- * invalid, as RFC 3629 says. */
+ * invalid, as RFC 3629 defines. */
 static size_t
 utf8_sequence_length (const unsigned char *p, size_t avail)
 {

@@ -43,7 +43,7 @@ typedef struct omcp_error
 int omcp_error_set (omcp_error *err, int errnum, const char *fmt, ...) OMCP_PRINTF (3, 4);
 
 /* Like omcp_error_set, but the message is complete as given: ERRNUM only
- * tells callers which case occurred. */
+ * identifies the case for callers. */
 int omcp_error_set_kind (omcp_error *err, int errnum, const char *fmt, ...) OMCP_PRINTF (3, 4);
 
 /* Prefix ERR's message with "CONTEXT: ". Always returns -1. */
