@@ -838,3 +838,20 @@ def describe_action(action):
     if name == "ERRNO":
         return f"ERRNO({errno.errorcode.get(data, data)})"
     return name
+
+
+class SharedSandboxTestCase(ServerTestCase):
+    """TestCase whose tests share one server and one sandbox, started once
+    for the class. Subclasses may set SERVER_ENV."""
+
+    SERVER_ENV = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = McpServer(env=cls.SERVER_ENV)
+        cls.addClassCleanup(cls.server.kill)
+        cls.server.initialize()
+        cls.sandbox_id = cls.server.create_sandbox()
+
+    def sandbox_json(self, code):
+        return self.run_json(self.server, self.sandbox_id, code)

@@ -14,7 +14,7 @@ import socket
 import uuid
 
 import omcp_client
-from omcp_client import McpServer, ServerTestCase
+from omcp_client import McpServer, ServerTestCase, SharedSandboxTestCase
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWCGROUP = 0x02000000
@@ -133,19 +133,10 @@ def errno_name(number):
     return errno.errorcode.get(number, str(number))
 
 
-class SandboxIdentity(ServerTestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        cls.canary = "canary-" + uuid.uuid4().hex
-        cls.server = McpServer(env={"OMCP_IT_CANARY": cls.canary})
-        cls.addClassCleanup(cls.server.kill)
-        cls.server.initialize()
-        cls.sandbox_id = cls.server.create_sandbox()
-
-
-    def sandbox_json(self, code):
-        return self.run_json(self.server, self.sandbox_id, code)
+class SandboxIdentity(SharedSandboxTestCase):
+    # A variable of the server's environment that must not reach the sandbox.
+    canary = "canary-" + uuid.uuid4().hex
+    SERVER_ENV = {"OMCP_IT_CANARY": canary}
 
     def test_user_and_group(self):
         info = self.sandbox_json(
@@ -261,18 +252,7 @@ class SandboxIdentity(ServerTestCase):
                              f"server setting {key} reached the sandbox")
 
 
-class SeccompProbes(ServerTestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        cls.server = McpServer()
-        cls.addClassCleanup(cls.server.kill)
-        cls.server.initialize()
-        cls.sandbox_id = cls.server.create_sandbox()
-
-
-    def sandbox_json(self, code):
-        return self.run_json(self.server, self.sandbox_id, code)
+class SeccompProbes(SharedSandboxTestCase):
 
     def run_probes(self, probes):
         code = f"PROBES = {json.dumps(json.dumps(probes))}\n" + PROBE_CODE
@@ -415,15 +395,7 @@ class SeccompFilter(ServerTestCase):
                                     f"i386 {name} is allowed")
 
 
-class Network(ServerTestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        cls.server = McpServer()
-        cls.addClassCleanup(cls.server.kill)
-        cls.server.initialize()
-        cls.sandbox_id = cls.server.create_sandbox()
-
+class Network(SharedSandboxTestCase):
 
     def test_tcp_to_host_loopback_fails(self):
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -472,18 +444,7 @@ class Network(ServerTestCase):
         self.assertEqual(interfaces, ["lo"])
 
 
-class Filesystem(ServerTestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        cls.server = McpServer()
-        cls.addClassCleanup(cls.server.kill)
-        cls.server.initialize()
-        cls.sandbox_id = cls.server.create_sandbox()
-
-
-    def sandbox_json(self, code):
-        return self.run_json(self.server, self.sandbox_id, code)
+class Filesystem(SharedSandboxTestCase):
 
     def test_no_shadow(self):
         info = self.sandbox_json(
