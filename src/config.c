@@ -96,7 +96,8 @@ parse_variable (const struct config_variable *v, const char *text, struct omcp_c
         bool value;
 
         if (!parse_bool (text, &value))
-          return omcp_error_set (err, 0, "invalid %s '%s': expected true or false", v->name, text);
+          return omcp_error_set (err, 0, "invalid %s '%s': expected true or false (or 1/0, yes/no, "
+                                         "on/off)", v->name, text);
         memcpy (field, &value, sizeof value);
         return 0;
       }
@@ -155,6 +156,12 @@ config_load (struct omcp_config *config, config_lookup_fn lookup, void *userdata
       if (text != NULL && parse_variable (&variables[i], text, config, err) < 0)
         return -1;
     }
+
+  /* A lower EXECUTION_MAX_TIMEOUT also lowers the default timeout, unless
+   * that was set explicitly. */
+  if (config->execution_default_timeout_s > config->execution_max_timeout_s
+      && lookup ("EXECUTION_DEFAULT_TIMEOUT", userdata) == NULL)
+    config->execution_default_timeout_s = config->execution_max_timeout_s;
   if (config->execution_default_timeout_s > config->execution_max_timeout_s)
     return omcp_error_set (err, 0,
                            "invalid EXECUTION_DEFAULT_TIMEOUT %lld: it exceeds "
@@ -170,6 +177,13 @@ config_print_help (FILE *out)
   size_t i;
 
   for (i = 0; i < N_ELEMENTS (variables); i++)
-    fprintf (out, "  %-28s %s (default %s)\n", variables[i].name, variables[i].help,
-             variables[i].default_value);
+    {
+      const struct config_variable *v = &variables[i];
+
+      if (v->kind == KIND_INT)
+        fprintf (out, "  %-28s %s (%lld to %lld, default %s)\n", v->name, v->help,
+                 (long long) v->min, (long long) v->max, v->default_value);
+      else
+        fprintf (out, "  %-28s %s (default %s)\n", v->name, v->help, v->default_value);
+    }
 }

@@ -129,6 +129,9 @@ command_serve (void)
                     "execute_python_code, and remove it with remove_sandbox when done.",
   });
   tools_register_sandbox (server, pool, &settings);
+  if (config.package_install_enabled)
+    log_warning ("main", "PACKAGE_INSTALL_ENABLED=true, but this version cannot install "
+                         "packages yet: install_package will report that it is not available");
 
   log_info ("main", "serving MCP on stdio version=%s limits=%s max_sandboxes=%lld", OMCP_VERSION,
             sandbox_engine_limits_backend (engine), (long long) config.max_sandboxes);
@@ -183,6 +186,10 @@ command_run (const char *path)
 
   if (load_config (&config) < 0 || check_python (&config) < 0)
     return 2;
+  /* The program's own stderr goes to the terminal too: keep the server's
+   * INFO lines out of it unless LOG_LEVEL asks for them. */
+  if (getenv ("LOG_LEVEL") == NULL)
+    log_set_level (LOG_LEVEL_WARNING);
   code = read_source (path, &len);
   if (code == NULL)
     return 2;

@@ -39,7 +39,8 @@ sandbox_check_host (const struct sandbox_config *config, struct sandbox_check *c
     }
   c->ok = true;
   snprintf (c->detail, sizeof c->detail,
-            "user, mount, PID, network, IPC, UTS and cgroup namespaces; seccomp; %d capabilities",
+            "user, mount, PID, network, IPC, UTS and cgroup namespaces; seccomp; all %d "
+            "capabilities can be dropped",
             engine->cap_last_cap + 1);
 
   c = add_check (checks, &n, max, "resource limits", false);

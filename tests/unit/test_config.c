@@ -60,6 +60,22 @@ values_override_defaults (void **state)
 }
 
 static void
+lower_max_timeout_lowers_default (void **state)
+{
+  const char *only_max[] = { "EXECUTION_MAX_TIMEOUT", "3", NULL };
+  const char *both[] = { "EXECUTION_MAX_TIMEOUT", "3", "EXECUTION_DEFAULT_TIMEOUT", "2", NULL };
+  struct omcp_config c;
+  omcp_error err;
+
+  (void) state;
+  assert_int_equal (config_load (&c, lookup_pairs, only_max, &err), 0);
+  assert_int_equal (c.execution_max_timeout_s, 3);
+  assert_int_equal (c.execution_default_timeout_s, 3);
+  assert_int_equal (config_load (&c, lookup_pairs, both, &err), 0);
+  assert_int_equal (c.execution_default_timeout_s, 2);
+}
+
+static void
 invalid_values_name_variable (void **state)
 {
   static const struct
@@ -79,6 +95,7 @@ invalid_values_name_variable (void **state)
     { "SANDBOX_PYTHON", "/opt/python3", "below /usr" },
     { "SANDBOX_PYTHON", "/usr/../bin/sh", "below /usr" },
     { "EXECUTION_DEFAULT_TIMEOUT", "400", "exceeds EXECUTION_MAX_TIMEOUT" },
+    { "PACKAGE_INSTALL_ENABLED", "sometimes", "expected true or false" },
   };
   size_t i;
 
@@ -102,6 +119,7 @@ main (void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (defaults_when_unset),
     cmocka_unit_test (values_override_defaults),
+    cmocka_unit_test (lower_max_timeout_lowers_default),
     cmocka_unit_test (invalid_values_name_variable),
   };
 
