@@ -73,6 +73,7 @@ sandbox_engine_new (const struct sandbox_config *config, sandbox_engine **out, o
   sandbox_engine *engine = xcalloc (1, sizeof *engine);
   size_t i;
 
+  engine->exe_fd = -1;
   engine->config = *config;
   engine->binds = xcalloc (config->n_extra_binds + 1, sizeof *engine->binds);
   for (i = 0; i < config->n_extra_binds; i++)
@@ -92,6 +93,12 @@ sandbox_engine_new (const struct sandbox_config *config, sandbox_engine **out, o
       omcp_error_set (err, errno, "resolve /proc/self/exe");
       goto fail;
     }
+  engine->exe_fd = open (engine->exe_path, O_PATH | O_CLOEXEC);
+  if (engine->exe_fd < 0)
+    {
+      omcp_error_set (err, errno, "open %s", engine->exe_path);
+      goto fail;
+    }
 
   if (check_kernel_features (engine, err) < 0)
     goto fail;
@@ -108,6 +115,8 @@ sandbox_engine_new (const struct sandbox_config *config, sandbox_engine **out, o
 fail:
   engine->spawner = 0;
   cgroup_release_parent (engine);
+  if (engine->exe_fd >= 0)
+    close (engine->exe_fd);
   for (i = 0; i < config->n_extra_binds; i++)
     {
       free ((char *) engine->binds[i].host_path);
@@ -128,6 +137,7 @@ sandbox_engine_free (sandbox_engine *engine)
     return;
   spawner_stop (engine);
   cgroup_release_parent (engine);
+  close (engine->exe_fd);
   for (i = 0; i < engine->config.n_extra_binds; i++)
     {
       free ((char *) engine->binds[i].host_path);

@@ -52,6 +52,7 @@ struct sandbox_engine
   struct sandbox_config config;
   struct sandbox_bind *binds;        /* copy of config.extra_binds */
   char *exe_path;
+  int exe_fd;                        /* O_PATH descriptor of exe_path */
   int cap_last_cap;
   bool privileged;                   /* running as root: one host uid per sandbox */
   uid_t host_uid;                    /* unprivileged: the uid sandboxes map to */

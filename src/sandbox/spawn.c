@@ -6,6 +6,7 @@
 #include <grp.h>
 #include <poll.h>
 #include <linux/capability.h>
+#include <linux/mount.h>
 #include <sys/socket.h>
 #include <linux/sched.h>
 #include <sched.h>
@@ -15,8 +16,6 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
-#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -83,7 +82,7 @@ struct bind_source
   enum bind_kind kind;
   enum bind_phase phase;
   char target[256];      /* path below NEWROOT, without the leading slash */
-  unsigned long extra;   /* flags added on the read-only remount */
+  uint64_t extra;        /* MOUNT_ATTR_* flags added to the defaults */
   bool writable;         /* device nodes stay writable */
 };
 
@@ -92,10 +91,6 @@ struct bind_source
 /* How long the child may take from clone to executing the supervisor. */
 #define SPAWN_TIMEOUT_MS 10000
 
-/* statfs flag set when f_flags is filled in (Linux 2.6.36 and later). */
-#ifndef ST_VALID
-#define ST_VALID 0x0020
-#endif
 
 /* Everything the child needs, prepared before clone. */
 struct spawn_plan
@@ -110,6 +105,7 @@ struct spawn_plan
   int exe_fd;
   int control_fd;              /* child's end of the control socket */
   int sync_fd;                 /* read end: parent finished the maps */
+  int sync_write_fd;           /* the parent's write end, closed in the child */
   int error_fd;                /* write end: (step, errno) on failure */
   int cap_last_cap;
   bool privileged;
@@ -188,34 +184,6 @@ child_fail (const struct spawn_plan *plan, enum child_step step)
   _exit (127);
 }
 
-/* Translate statvfs flags into the MS_* flags a remount must keep: inside
- * a user namespace the kernel rejects a remount that clears a locked flag
- * such as nodev or noexec on a bind mount of a host mount. */
-static unsigned long
-locked_mount_flags (const char *path)
-{
-  struct statfs buf;
-  unsigned long flags = 0;
-
-  /* statfs, not statvfs: glibc's statvfs may read /proc/mounts with
-   * malloc, which is not safe here. */
-  if (statfs (path, &buf) < 0 || !(buf.f_flags & ST_VALID))
-    return 0;
-  if (buf.f_flags & ST_NOSUID)
-    flags |= MS_NOSUID;
-  if (buf.f_flags & ST_NODEV)
-    flags |= MS_NODEV;
-  if (buf.f_flags & ST_NOEXEC)
-    flags |= MS_NOEXEC;
-  if (buf.f_flags & ST_NOATIME)
-    flags |= MS_NOATIME;
-  if (buf.f_flags & ST_NODIRATIME)
-    flags |= MS_NODIRATIME;
-  if (buf.f_flags & ST_RELATIME)
-    flags |= MS_RELATIME;
-  return flags;
-}
-
 /* Create DIR (relative to the current directory, no trailing slash) and
  * its missing parents, without allocating. */
 static int
@@ -270,7 +238,7 @@ bind_one (const struct bind_source *bind)
   char source[64];
   char parent[512];
   char *slash;
-  unsigned long flags;
+  struct mount_attr attr = { 0 };
   int fd;
 
   /* The parent directory of the target, then the mount point itself. */
@@ -301,10 +269,14 @@ bind_one (const struct bind_source *bind)
   if (mount (source, bind->target, NULL, MS_BIND | MS_REC, NULL) < 0)
     return -1;
 
-  flags = MS_BIND | MS_REMOUNT | MS_NOSUID | locked_mount_flags (bind->target) | bind->extra;
+  /* A recursive bind copies the host's submounts too (a separate
+   * /usr/local, say), and a remount would change only the top one. Set the
+   * flags on the whole tree at once. mount_setattr only adds flags, so the
+   * flags the kernel locks in a user namespace stay as they are. */
+  attr.attr_set = MOUNT_ATTR_NOSUID | bind->extra;
   if (!bind->writable)
-    flags |= MS_RDONLY | MS_NODEV;
-  return mount (NULL, bind->target, NULL, flags, NULL);
+    attr.attr_set |= MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV;
+  return (int) syscall (SYS_mount_setattr, AT_FDCWD, bind->target, AT_RECURSIVE, &attr, sizeof attr);
 }
 
 static int
@@ -409,6 +381,12 @@ child_main (struct spawn_plan *plan)
   size_t i;
   int null_fd;
 
+  /* Die with the server from the start, and hold no copy of the parent's
+   * end of the sync pipe, so a server that dies now gives end of file. */
+  if (prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+    child_fail (plan, STEP_PDEATHSIG);
+  close (plan->sync_write_fd);
+
   /* The parent writes uid_map and gid_map and joins the cgroup first. */
   if (TEMP_FAILURE_RETRY (read (plan->sync_fd, &go, 1)) != 1)
     child_fail (plan, STEP_SYNC);
@@ -459,7 +437,7 @@ child_main (struct spawn_plan *plan)
     child_fail (plan, STEP_PROC);
 
   if (mkdir ("dev", 0755) < 0
-      || mount ("tmpfs", "dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "size=64k,mode=0755") < 0)
+      || mount ("tmpfs", "dev", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=64k,mode=0755") < 0)
     child_fail (plan, STEP_DEV);
   if (bind_phase (plan, PHASE_DEV) < 0)
     child_fail (plan, STEP_DEV);
@@ -467,7 +445,8 @@ child_main (struct spawn_plan *plan)
     child_fail (plan, STEP_DEV);
   /* Read-only once populated; the device binds are mounts of their own and
    * stay writable. */
-  if (mount (NULL, "dev", NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, "size=64k,mode=0755") < 0)
+  if (mount (NULL, "dev", NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+             "size=64k,mode=0755") < 0)
     child_fail (plan, STEP_DEV);
 
   if (mkdir ("tmp", 01777) < 0
@@ -523,6 +502,15 @@ child_main (struct spawn_plan *plan)
   if (chdir ("/sandbox") < 0)
     child_fail (plan, STEP_FDS);
 
+  /* The server blocks SIGTERM and SIGINT in every thread; the sandbox
+   * starts with an empty mask. */
+  {
+    sigset_t empty;
+
+    sigemptyset (&empty);
+    sigprocmask (SIG_SETMASK, &empty, NULL);
+  }
+
   {
     char *const envp[] = { NULL };
 
@@ -568,7 +556,7 @@ plan_add_bind (struct spawn_plan *plan, const char *host_path, const char *targe
   bind->optional = optional;
   bind->phase = phase;
   bind->writable = writable;
-  bind->extra = writable ? MS_NOEXEC : 0;
+  bind->extra = writable ? MOUNT_ATTR_NOEXEC : 0;
   return 0;
 }
 
@@ -652,13 +640,14 @@ plan_new (sandbox_engine *engine, sandbox *sb, omcp_error *err)
   plan->data.rlim_cur = plan->data.rlim_max = limits->memory_bytes;
   plan->nproc.rlim_cur = plan->nproc.rlim_max = limits->pids_max;
 
-  plan->exe_fd = open (engine->exe_path, O_PATH | O_CLOEXEC);
+  /* A duplicate of the descriptor opened at engine start, so replacing the
+   * binary on disk later does not change the supervisor. */
+  plan->exe_fd = fcntl (engine->exe_fd, F_DUPFD_CLOEXEC, SUPERVISOR_CONTROL_FD + 1);
   if (plan->exe_fd < 0)
     {
-      omcp_error_set (err, errno, "open %s", engine->exe_path);
+      omcp_error_set (err, errno, "duplicate descriptor of %s", engine->exe_path);
       goto fail;
     }
-  plan->exe_fd = move_fd_high (plan->exe_fd);
   plan->argv[0] = (char *) SANDBOX_SUPERVISOR_ARGV0;
   plan->argv[1] = xstrdup (sb->id);
   plan->argv[2] = NULL;
@@ -811,6 +800,7 @@ spawn_supervisor (sandbox_engine *engine, sandbox *sb, omcp_error *err)
       goto out;
     }
   plan->sync_fd = sync_read;
+  plan->sync_write_fd = sync_write;
   plan->error_fd = error_write;
 
   if (engine->cgroup->create (engine, sb->id, &sb->cgroup, err) < 0)

@@ -56,6 +56,32 @@ class CommandLine(omcp_client.ServerTestCase):
                          f"doctor failed:\n{completed.stdout}\n{completed.stderr}")
         self.assertTrue((completed.stdout + completed.stderr).strip(), "doctor printed nothing")
 
+    def test_run_host_submount_read_only(self):
+        # A host mount below /usr must be as read-only inside as /usr. The
+        # tmpfs lives in a private mount namespace, so the host is untouched.
+        if os.geteuid() != 0:
+            self.skipTest("mounting a probe file system needs root")
+        target = "/usr/local/src"
+        if not os.path.isdir(target):
+            self.skipTest(f"{target} does not exist on this host")
+        path = self.write_script(
+            "import json\n"
+            "try:\n"
+            "    open('/usr/local/src/probe', 'w').write('x')\n"
+            "    print(json.dumps('written'))\n"
+            "except OSError as error:\n"
+            "    print(json.dumps(error.errno))\n")
+        command = ("mount -t tmpfs -o mode=1777 omcp-probe %s && exec \"$0\" run \"$1\""
+                   % target)
+        completed = subprocess.run(
+            ["unshare", "--mount", "--propagation", "private", "sh", "-c", command,
+             str(omcp_client.omcp_binary()), path],
+            capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+            env=omcp_client.base_environment(log_level=None))
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        self.assertEqual(completed.stdout.strip(), "30",
+                         "write to a host submount of /usr did not fail with EROFS")
+
     def test_run_prints_output(self):
         path = self.write_script("import os\nprint('hello from run', os.getuid())\n")
         completed = self.omcp("run", path)
