@@ -82,6 +82,8 @@ v1_create (sandbox_engine *engine, const char *id, char **handle, omcp_error *er
   char value[64];
   size_t i;
 
+  /* Set first, so that sandbox_destroy removes what a failure leaves. */
+  *handle = xstrdup (id);
   for (i = 0; i < N_ELEMENTS (v1_controllers); i++)
     {
       cleanup_free char *dir = xasprintf ("%s/%s", engine->cgroup_v1_paths[i], id);
@@ -117,7 +119,6 @@ v1_create (sandbox_engine *engine, const char *id, char **handle, omcp_error *er
           break;
         }
     }
-  *handle = xstrdup (id);
   return 0;
 }
 
@@ -207,6 +208,8 @@ v2_create (sandbox_engine *engine, const char *id, char **handle, omcp_error *er
 
   if (mkdir (dir, 0755) < 0 && errno != EEXIST)
     return omcp_error_set (err, errno, "create cgroup %s", dir);
+  /* Set now, so that sandbox_destroy removes what a failure leaves. */
+  *handle = xstrdup (dir);
   snprintf (value, sizeof value, "%llu", (unsigned long long) limits->memory_bytes);
   if (write_control (dir, "memory.max", value, err) < 0)
     return -1;
@@ -219,7 +222,6 @@ v2_create (sandbox_engine *engine, const char *id, char **handle, omcp_error *er
             (unsigned long long) limits->cpu_millicores * CPU_PERIOD_US / 1000, CPU_PERIOD_US);
   if (write_control (dir, "cpu.max", value, err) < 0)
     return -1;
-  *handle = steal_pointer (&dir);
   return 0;
 }
 

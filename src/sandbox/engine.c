@@ -13,9 +13,41 @@
 #define READY_TIMEOUT_MS 10000
 
 /* Host uids of sandboxes when the server runs as root: far above the uids
- * that distributions hand out, with this server's pid in the middle bits so
- * that two servers on one host do not share uids. */
-#define PRIVILEGED_UID_BASE 0x40000000u
+ * that distributions hand out, then this server's pid modulo 2^21 - 1 and a
+ * slot number of 10 bits. The largest value, 0xfffffbff, stays below the
+ * invalid uid 0xffffffff. Slots are unique within one server. Servers whose
+ * pids are equal modulo 2^21 - 1, as in two PID namespaces, can share uids;
+ * their sandboxes are still apart in every namespace. */
+#define PRIVILEGED_UID_BASE 0x80000000u
+#define PRIVILEGED_UID_PIDS 0x1fffffu
+
+/* Take the lowest free uid slot, or return -1. */
+static int
+uid_slot_take (sandbox_engine *engine)
+{
+  int slot = -1;
+
+  pthread_mutex_lock (&engine->lock);
+  for (int i = 0; i < SANDBOX_UID_SLOTS; i++)
+    if (!(engine->uid_slots[i / 64] & (1ULL << (i % 64))))
+      {
+        engine->uid_slots[i / 64] |= 1ULL << (i % 64);
+        slot = i;
+        break;
+      }
+  pthread_mutex_unlock (&engine->lock);
+  return slot;
+}
+
+static void
+uid_slot_release (sandbox_engine *engine, int slot)
+{
+  if (slot < 0)
+    return;
+  pthread_mutex_lock (&engine->lock);
+  engine->uid_slots[slot / 64] &= ~(1ULL << (slot % 64));
+  pthread_mutex_unlock (&engine->lock);
+}
 
 void
 sandbox_limits_default (struct sandbox_limits *limits)
@@ -189,12 +221,19 @@ sandbox_create (sandbox_engine *engine, const char *id, sandbox **out, omcp_erro
   sb->pidfd = -1;
   sb->control_fd = -1;
   pthread_mutex_init (&sb->lock, NULL);
+  sb->uid_slot = -1;
   if (engine->privileged)
     {
-      pthread_mutex_lock (&engine->lock);
-      sb->host_uid = PRIVILEGED_UID_BASE + (((unsigned) getpid () & 0xfffffu) << 10)
-                     + (engine->uid_sequence++ & 0x3ffu);
-      pthread_mutex_unlock (&engine->lock);
+      sb->uid_slot = uid_slot_take (engine);
+      if (sb->uid_slot < 0)
+        {
+          omcp_error_set_kind (err, EAGAIN, "create sandbox: all %d host uids of this server are "
+                               "in use", SANDBOX_UID_SLOTS);
+          sandbox_destroy (sb, "no free host uid");
+          return -1;
+        }
+      sb->host_uid = PRIVILEGED_UID_BASE + (((unsigned) getpid () % PRIVILEGED_UID_PIDS) << 10)
+                     + (unsigned) sb->uid_slot;
     }
   else
     sb->host_uid = engine->host_uid;
@@ -249,6 +288,16 @@ sandbox_is_alive (sandbox *sb)
   return alive;
 }
 
+bool
+sandbox_wait_exit (sandbox *sb, int timeout_ms)
+{
+  struct pollfd pfd = { .fd = sb->pidfd, .events = POLLIN };
+
+  if (sb->pidfd < 0)
+    return true;
+  return TEMP_FAILURE_RETRY (poll (&pfd, 1, timeout_ms)) > 0;
+}
+
 const char *
 sandbox_id (sandbox *sb)
 {
@@ -276,6 +325,8 @@ sandbox_destroy (sandbox *sb, const char *reason)
     close (sb->control_fd);
   if (sb->pidfd >= 0)
     close (sb->pidfd);
+  /* The uid is free only now that no process of the sandbox is left. */
+  uid_slot_release (sb->engine, sb->uid_slot);
   log_info ("sandbox", "removed sandbox=%s reason=\"%s\"", sb->id, reason);
   free (sb->cgroup);
   pthread_mutex_destroy (&sb->lock);

@@ -251,11 +251,12 @@ sandbox_exec (sandbox *sb, const struct sandbox_exec_request *req, struct sandbo
         }
       if (stop != STOP_NONE && kill_sent_at == 0 && !exited)
         {
+          /* Kill first, log second: logging may wait on a slow reader. */
           kill_sent_at = now;
-          log_info ("sandbox", "kill execution sandbox=%s exec=%s signal=KILL reason=\"%s\"",
-                    sb->id, req->exec_id ? req->exec_id : "-", stop_names[stop]);
           if (send_kill (sb) < 0)
             destroyed = true;
+          log_info ("sandbox", "kill execution sandbox=%s exec=%s signal=KILL reason=\"%s\"",
+                    sb->id, req->exec_id ? req->exec_id : "-", stop_names[stop]);
           continue;
         }
       if (kill_sent_at && !exited && now - kill_sent_at > KILL_GRACE_MS)
@@ -338,6 +339,9 @@ sandbox_exec (sandbox *sb, const struct sandbox_exec_request *req, struct sandbo
       long oom_after = sb->cgroup ? sb->engine->cgroup->oom_kills (sb->engine, sb->cgroup) : -1;
 
       sandbox_kill (sb, "supervisor exited");
+      /* Return only once every process of the sandbox is gone. */
+      if (!sandbox_wait_exit (sb, KILL_GRACE_MS))
+        log_error ("sandbox", "processes still exiting after %d ms sandbox=%s", KILL_GRACE_MS, sb->id);
       result->sandbox_destroyed = true;
       result->exit_code = EXIT_KILLED;
       result->memory_limit_hit = oom_after > oom_before && oom_before >= 0;

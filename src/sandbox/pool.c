@@ -14,8 +14,10 @@ struct pool_entry
   struct pool_entry *next;
   sandbox *sb;                /* NULL while being created */
   struct sandbox_info info;
-  unsigned refs;              /* the pool's own reference plus executions */
+  unsigned refs;              /* the pool's own reference plus acquisitions */
+  unsigned acquired;          /* acquisitions not yet released */
   bool removed;
+  const char *reason;         /* why it was destroyed, once detached */
 };
 
 struct sandbox_pool
@@ -26,6 +28,7 @@ struct sandbox_pool
   pthread_mutex_t lock;
   pthread_cond_t cond;
   struct pool_entry *entries;  /* newest first */
+  struct pool_entry *detached; /* unreferenced, to destroy outside the lock */
   unsigned count;              /* entries, including those being created */
   pthread_t reaper;
   bool stopping;
@@ -44,7 +47,9 @@ unlink_entry (sandbox_pool *pool, struct pool_entry *entry)
       }
 }
 
-/* Drop one reference; the last one unlinks and destroys the sandbox. */
+/* Drop one reference. The last one unlinks the entry and queues it for
+ * destroy_detached: destroying waits for the kernel to tear the namespace
+ * down, which must not stall other calls on the pool lock. */
 static void
 entry_unref_locked (sandbox_pool *pool, struct pool_entry *entry, const char *reason)
 {
@@ -53,11 +58,31 @@ entry_unref_locked (sandbox_pool *pool, struct pool_entry *entry, const char *re
   unlink_entry (pool, entry);
   if (!entry->removed)
     pool->count--;
-  /* Destroying waits for the kernel to tear the namespace down, a few
-   * milliseconds, while holding the pool lock. */
-  if (entry->sb)
-    sandbox_destroy (entry->sb, reason);
-  free (entry);
+  entry->reason = reason;
+  entry->next = pool->detached;
+  pool->detached = entry;
+}
+
+/* Destroy the entries queued by entry_unref_locked. Call without the lock. */
+static void
+destroy_detached (sandbox_pool *pool)
+{
+  struct pool_entry *entry;
+
+  pthread_mutex_lock (&pool->lock);
+  entry = pool->detached;
+  pool->detached = NULL;
+  pthread_mutex_unlock (&pool->lock);
+
+  while (entry)
+    {
+      struct pool_entry *next = entry->next;
+
+      if (entry->sb)
+        sandbox_destroy (entry->sb, entry->reason);
+      free (entry);
+      entry = next;
+    }
 }
 
 /* Hide ENTRY from lookups and stop counting it; executions still holding
@@ -77,7 +102,7 @@ mark_removed_locked (sandbox_pool *pool, struct pool_entry *entry, const char *r
 static bool
 is_inactive (const struct pool_entry *entry, int64_t now_wall)
 {
-  return !entry->info.busy && now_wall - entry->info.last_used_wall_ms > entry->info.idle_timeout_ms;
+  return entry->acquired == 0 && now_wall - entry->info.last_used_wall_ms > entry->info.idle_timeout_ms;
 }
 
 static void *
@@ -105,6 +130,14 @@ reaper_thread (void *data)
                         idle ? "idle timeout" : "destroyed");
               mark_removed_locked (pool, entry, idle ? "idle timeout" : "destroyed");
             }
+        }
+
+      if (pool->detached)
+        {
+          pthread_mutex_unlock (&pool->lock);
+          destroy_detached (pool);
+          pthread_mutex_lock (&pool->lock);
+          continue;
         }
 
       clock_gettime (CLOCK_REALTIME, &ts);
@@ -151,7 +184,12 @@ sandbox_pool_free (sandbox_pool *pool)
   if (pool->reaper)
     pthread_join (pool->reaper, NULL);
 
-  /* Callers have stopped every execution before freeing the pool. */
+  /* Callers have stopped every execution before freeing the pool. Kill
+   * every sandbox first so that their namespaces are torn down in
+   * parallel, then wait for each. */
+  for (entry = pool->entries; entry; entry = entry->next)
+    if (entry->sb)
+      sandbox_kill (entry->sb, "server stopping");
   while ((entry = pool->entries) != NULL)
     {
       entry->refs = 1;
@@ -159,6 +197,7 @@ sandbox_pool_free (sandbox_pool *pool)
       entry_unref_locked (pool, entry, "server stopping");
       removed++;
     }
+  destroy_detached (pool);
   log_info ("pool", "removed all sandboxes count=%u", removed);
   pthread_cond_destroy (&pool->cond);
   pthread_mutex_destroy (&pool->lock);
@@ -199,6 +238,7 @@ sandbox_pool_create (sandbox_pool *pool, int64_t idle_timeout_ms, struct sandbox
       pthread_mutex_lock (&pool->lock);
       entry_unref_locked (pool, entry, "creation failed");
       pthread_mutex_unlock (&pool->lock);
+      destroy_detached (pool);
       return -1;
     }
 
@@ -236,7 +276,7 @@ sandbox_pool_acquire (sandbox_pool *pool, const char *id, omcp_error *err)
       return NULL;
     }
   entry->refs++;
-  entry->info.busy = true;
+  entry->acquired++;
   entry->info.last_used_wall_ms = now_wall_ms ();
   sb = entry->sb;
   pthread_mutex_unlock (&pool->lock);
@@ -254,11 +294,12 @@ sandbox_pool_release (sandbox_pool *pool, sandbox *sb)
       break;
   if (entry)
     {
-      entry->info.busy = false;
+      entry->acquired--;
       entry->info.last_used_wall_ms = now_wall_ms ();
       entry_unref_locked (pool, entry, "removed");
     }
   pthread_mutex_unlock (&pool->lock);
+  destroy_detached (pool);
 }
 
 int
@@ -286,6 +327,7 @@ sandbox_pool_remove (sandbox_pool *pool, const char *id, bool force, omcp_error 
             force ? "removed by request (force)" : "removed by request");
   mark_removed_locked (pool, entry, "removed by request");
   pthread_mutex_unlock (&pool->lock);
+  destroy_detached (pool);
   return 0;
 }
 
@@ -302,7 +344,10 @@ sandbox_pool_list (sandbox_pool *pool, bool include_inactive, struct sandbox_inf
   for (entry = pool->entries; entry; entry = entry->next)
     if (entry->sb && !entry->removed && sandbox_is_alive (entry->sb)
         && (include_inactive || !is_inactive (entry, now_wall)))
-      list[n++] = entry->info;
+      {
+        list[n] = entry->info;
+        list[n++].busy = entry->acquired > 0;
+      }
   pthread_mutex_unlock (&pool->lock);
 
   /* Newest first in the list; oldest first for the caller. */

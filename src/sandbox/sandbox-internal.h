@@ -33,6 +33,10 @@ struct supervisor_message
 /* Descriptor of the control socket inside the supervisor. */
 #define SUPERVISOR_CONTROL_FD 3
 
+/* Sandboxes of one privileged server that can exist at once, each with its
+ * own host uid. */
+#define SANDBOX_UID_SLOTS 1024
+
 /* Resource-limit backend: cgroup v2, cgroup v1, or rlimits only. */
 struct cgroup_ops
 {
@@ -57,7 +61,7 @@ struct sandbox_engine
   bool privileged;                   /* running as root: one host uid per sandbox */
   uid_t host_uid;                    /* unprivileged: the uid sandboxes map to */
   gid_t host_gid;
-  unsigned uid_sequence;
+  uint64_t uid_slots[SANDBOX_UID_SLOTS / 64]; /* privileged: host uids in use */
 
   const struct cgroup_ops *cgroup;
   char *cgroup_v1_paths[3];          /* memory, pids, cpu: this server's parent cgroups */
@@ -81,6 +85,7 @@ struct sandbox
   int control_fd;
   char *cgroup;               /* backend handle, or NULL */
   uid_t host_uid;
+  int uid_slot;               /* privileged: index in engine->uid_slots, else -1 */
 
   pthread_mutex_t lock;
   bool executing;
@@ -98,6 +103,11 @@ int cgroup_select (sandbox_engine *engine, omcp_error *err);
 
 /* Remove this server's parent cgroups. */
 void cgroup_release_parent (sandbox_engine *engine);
+
+/* Wait up to TIMEOUT_MS for the supervisor of SB to exit. Its pidfd turns
+ * readable only once the kernel has emptied the PID namespace. Returns
+ * false on timeout (engine.c). */
+bool sandbox_wait_exit (sandbox *sb, int timeout_ms);
 
 /* Clone the supervisor of SB (spawn.c). */
 int spawn_supervisor (sandbox_engine *engine, sandbox *sb, omcp_error *err);

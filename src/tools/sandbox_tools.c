@@ -10,6 +10,9 @@
  * (EX_TEMPFAIL in sysexits.h). */
 #define EXIT_BUSY 75
 
+/* Largest idle timeout a client may ask for, one week. */
+#define MAX_IDLE_TIMEOUT_S (7 * 24 * 3600)
+
 struct sandbox_tools
 {
   sandbox_pool *pool;
@@ -82,6 +85,7 @@ tool_create_sandbox (mcp_call *call, json_t *args, void *userdata)
   char created[40], used[40];
   int64_t start = now_monotonic_ms ();
 
+  /* The schema bounds the value, so the product cannot overflow. */
   optional_integer (args, "timeout", &timeout_s);
   if (sandbox_pool_create (t->pool, timeout_s * 1000, &info, &err) < 0)
     {
@@ -325,8 +329,9 @@ tools_register_sandbox (mcp_server *server, sandbox_pool *pool, const struct too
       "50 processes, half a CPU). Files written to /sandbox persist between executions in the "
       "same sandbox. Returns sandbox_id for the other tools.",
     .input_schema = schema_object (
-      json_pack ("{s:{s:[s, s], s:i, s:s}}", "timeout", "type", "integer", "null", "minimum", 1,
-                 "description", "Seconds without use after which the sandbox is removed"),
+      json_pack ("{s:{s:[s, s], s:i, s:i, s:s}}", "timeout", "type", "integer", "null", "minimum", 1,
+                 "maximum", MAX_IDLE_TIMEOUT_S, "description",
+                 "Seconds without use after which the sandbox is removed"),
       NULL),
     .output_schema = json_pack (
       "{s:s, s:{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}, s:[s]}", "type", "object",

@@ -650,6 +650,22 @@ class IdleReaping(ServerTestCase):
         self.assertEqual(result.get("output"), "done\n")
         self.assertIs(result.get("sandbox_destroyed"), False)
 
+    def test_refused_call_keeps_sandbox_busy(self):
+        # A second execution refused as busy must not mark the sandbox idle
+        # while the first one still runs.
+        server = self.start_server(env={"SANDBOX_TIMEOUT": "2"})
+        sandbox_id = server.create_sandbox()
+        self.addCleanup(omcp_client.remove_quietly, server, sandbox_id)
+        first = server.start_tool_call("execute_python_code", {
+            "sandbox_id": sandbox_id, "code": "import time; time.sleep(8); print('done')",
+            "timeout": 30})
+        time.sleep(0.5)
+        second = server.execute(sandbox_id, "print('second')")
+        self.assertEqual(second.get("exit_code"), 75, f"second: {second!r}")
+        result = server.tool_result(first, timeout=60)
+        self.assertIs(result.get("sandbox_destroyed"), False, f"first: {result!r}")
+        self.assertEqual(result.get("output"), "done\n")
+
 
 if __name__ == "__main__":
     omcp_client.main()
