@@ -376,9 +376,11 @@ mcp_call_progress (mcp_call *call, double progress, double total, const char *me
         json_object_set_new (params, "message", text);
     }
 
-  /* A failed send marks the output as failed and stops the serve loop,
-   * so the tool has nothing to do about it. */
-  (void) mcp_server_send (call->server, mcp_notification_new ("notifications/progress", params));
+  /* Progress is dropped while the client does not read (the writer logs
+   * how many), and a failed write stops the serve loop, so the tool has
+   * nothing to do about a failed send. */
+  (void) mcp_server_send_notification (call->server,
+                                       mcp_notification_new ("notifications/progress", params));
 }
 
 void

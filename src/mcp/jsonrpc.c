@@ -2,7 +2,6 @@
  * classification with the standard error codes, and message builders. */
 #include "mcp-internal.h"
 
-#include <poll.h>
 #include <string.h>
 
 /* Bytes asked of each read(2). */
@@ -331,27 +330,4 @@ mcp_json_to_text (json_t *value)
   if (text == NULL)
     return xstrdup ("(unprintable)");
   return text;
-}
-
-int
-mcp_write_line (int fd, const char *buf, size_t length)
-{
-  while (length > 0)
-    {
-      ssize_t n = TEMP_FAILURE_RETRY (write (fd, buf, length));
-
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-        {
-          struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-
-          if (TEMP_FAILURE_RETRY (poll (&pfd, 1, -1)) < 0)
-            return -1;
-          continue;
-        }
-      if (n < 0)
-        return -1;
-      buf += n;
-      length -= (size_t) n;
-    }
-  return 0;
 }

@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "log.h"
@@ -103,11 +104,6 @@ char *mcp_message_dump (json_t *message, size_t *length);
  * "null". */
 char *mcp_json_to_text (json_t *value);
 
-/* Write all of BUF to FD. Unlike write_all, it waits with poll when FD is
- * non-blocking and full, because the client may have set O_NONBLOCK on the
- * shared pipe. Returns 0 or -1 with errno set. */
-int mcp_write_line (int fd, const char *buf, size_t length) OMCP_WUR;
-
 /* ---- Lifecycle (lifecycle.c) ---- */
 
 /* Protocol versions this server speaks, newest first, NULL-terminated. */
@@ -164,14 +160,28 @@ struct mcp_server
   size_t n_tools;
 
   /* Set up by mcp_server_serve. */
-  int out_fd;
   int wake_fd;                      /* eventfd that wakes the serve loop */
   bool initialized;                 /* serve loop only */
   _Atomic int client_log_severity;  /* an enum mcp_log_severity */
 
-  /* Serializes every write to OUT_FD, so lines never interleave. Never log
-   * while holding it: the log sink takes it too. */
+  /* Output queue (output.c). Only the writer thread writes to OUT_FD.
+   * Producers append complete lines under OUT_LOCK and never wait for the
+   * client. The logger's lock is taken before OUT_LOCK (the log sink
+   * sends), so never log while holding OUT_LOCK. */
   pthread_mutex_t out_lock;
+  pthread_cond_t out_queued;        /* a line was queued or the writer must stop */
+  pthread_cond_t out_drained;       /* OUT_BYTES reached 0 or the output failed */
+  struct mcp_output_line *out_head;
+  struct mcp_output_line **out_tail;
+  size_t out_bytes;                 /* queued lines plus the line being written */
+  bool out_accepting;               /* false before start, after stop and after a failure */
+  uint64_t dropped_notifications;   /* dropped since the last report */
+  int64_t drop_reported_ms;         /* monotonic time of the last report */
+  int out_fd;
+  int writer_stop_fd;               /* eventfd: readable once the writer must stop */
+  bool writer_stop;
+  bool writer_running;              /* serve thread only */
+  pthread_t writer;
   atomic_bool output_failed;
   _Atomic int output_errno;
 
@@ -183,11 +193,40 @@ struct mcp_server
   size_t max_calls;
 };
 
-/* Send MESSAGE (stolen) as one line under the output lock. Returns the
- * bytes written, or -1 with errno set. A failed write also marks the output
- * as failed and wakes the serve loop. Does not log, so the log sink may
- * call it. */
+/* ---- Output (output.c) ---- */
+
+/* Queued output above which notifications are dropped, in bytes. Responses
+ * are always queued, because the cap on running calls bounds them. */
+#define MCP_MAX_QUEUED_BYTES (4 * 1024 * 1024)
+
+/* How long mcp_server_serve lets the writer send what is still queued once
+ * the last call thread has finished. A client that reads nothing in that
+ * time loses the rest. */
+#define MCP_FLUSH_TIMEOUT_MS 2000
+
+/* Start the writer thread that owns OUT_FD. Returns 0, or -1 with ERR
+ * set. */
+int mcp_output_start (mcp_server *server, int out_fd, omcp_error *err) OMCP_WUR;
+
+/* Let the writer send what is queued for at most TIMEOUT_MS, then stop it
+ * and discard the rest. Call once nothing sends any more. */
+void mcp_output_stop (mcp_server *server, int64_t timeout_ms);
+
+/* Queue MESSAGE (stolen) as one line for the client. Never waits for the
+ * client. Returns the bytes queued, or -1 with errno set: EINVAL when
+ * MESSAGE cannot be serialized, EBADF when the server is not serving, or
+ * the writer's errno once a write failed. A failed write also wakes the
+ * serve loop through WAKE_FD. Does not log, so the log sink may call it. */
 ssize_t mcp_server_send (mcp_server *server, json_t *message);
+
+/* Like mcp_server_send, but drops MESSAGE and fails with ENOBUFS when more
+ * than MCP_MAX_QUEUED_BYTES would be queued. The writer thread logs how many
+ * were dropped, at most once per few seconds. */
+ssize_t mcp_server_send_notification (mcp_server *server, json_t *message);
+
+/* True on the writer thread. The log sink forwards nothing from it, so the
+ * writer's own log lines never queue output. */
+bool mcp_output_on_writer_thread (void);
 
 /* The registered tool called NAME, or NULL. */
 const struct mcp_tool *mcp_server_find_tool (mcp_server *server, const char *name);

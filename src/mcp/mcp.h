@@ -64,8 +64,10 @@ void mcp_server_add_tool (mcp_server *server, const struct mcp_tool *tool);
 
 /* Serve requests read from IN_FD and write responses to OUT_FD, one JSON
  * message per line, until IN_FD reaches end of file or SIGTERM or SIGINT
- * arrives. Before returning it cancels every running call and waits for
- * their threads. The caller must block SIGTERM and SIGINT in every thread
+ * arrives. A writer thread owns OUT_FD, so a client that stops reading
+ * blocks no tool. Before returning it cancels every running call, waits
+ * for their threads, and gives the writer at most 2 s to send what is
+ * still queued. The caller must block SIGTERM and SIGINT in every thread
  * (mcp_block_signals) before starting any thread. Returns 0 on a clean
  * stop, -1 on an I/O error. */
 int mcp_server_serve (mcp_server *server, int in_fd, int out_fd, omcp_error *err);
@@ -83,9 +85,10 @@ bool mcp_call_cancelled (mcp_call *call);
 /* Descriptor that becomes readable when the call is cancelled, for poll. */
 int mcp_call_cancel_fd (mcp_call *call);
 
-/* Send notifications/progress when the request carried
- * _meta.progressToken; otherwise do nothing. TOTAL < 0 means unknown,
- * MESSAGE may be NULL. */
+/* Queue notifications/progress when the request carried
+ * _meta.progressToken; otherwise do nothing. Never waits for the client:
+ * while it does not read and the output queue is full, the notification
+ * is dropped. TOTAL < 0 means unknown, MESSAGE may be NULL. */
 void mcp_call_progress (mcp_call *call, double progress, double total, const char *message);
 
 /* Record an invalid-argument error (-32602) for the call. The tool function

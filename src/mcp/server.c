@@ -1,5 +1,6 @@
-/* The MCP server: tool registry, output, the serve loop over a
- * line-delimited transport and log forwarding to the client. */
+/* The MCP server: tool registry, the serve loop over a line-delimited
+ * transport and log forwarding to the client. Output goes through the
+ * queue in output.c. */
 #include "mcp-internal.h"
 
 #include <poll.h>
@@ -22,13 +23,18 @@ mcp_server_new (const struct mcp_server_info *info)
   server->client_log_severity = MCP_LOG_SEVERITY_OFF;
   server->max_calls = MCP_DEFAULT_MAX_CALLS;
 
+  server->writer_stop_fd = -1;
+  server->out_tail = &server->out_head;
+
   pthread_mutex_init (&server->out_lock, NULL);
   pthread_mutex_init (&server->calls_lock, NULL);
-  /* Shutdown waits with a deadline, which must not jump with the wall
-   * clock. */
+  /* Shutdown and the output writer wait with deadlines, which must not
+   * jump with the wall clock. */
   pthread_condattr_init (&cond_attr);
   pthread_condattr_setclock (&cond_attr, CLOCK_MONOTONIC);
   pthread_cond_init (&server->calls_finished, &cond_attr);
+  pthread_cond_init (&server->out_queued, &cond_attr);
+  pthread_cond_init (&server->out_drained, &cond_attr);
   pthread_condattr_destroy (&cond_attr);
   return server;
 }
@@ -57,6 +63,8 @@ mcp_server_free (mcp_server *server)
   pthread_mutex_destroy (&server->out_lock);
   pthread_mutex_destroy (&server->calls_lock);
   pthread_cond_destroy (&server->calls_finished);
+  pthread_cond_destroy (&server->out_queued);
+  pthread_cond_destroy (&server->out_drained);
   free (server);
 }
 
@@ -108,45 +116,11 @@ mcp_server_set_max_calls (mcp_server *server, size_t max_calls)
   server->max_calls = max_calls;
 }
 
-ssize_t
-mcp_server_send (mcp_server *server, json_t *message)
-{
-  cleanup_free char *text = NULL;
-  size_t length = 0;
-  int result;
-  int errnum;
-
-  text = mcp_message_dump (message, &length);
-  json_decref (message);
-  if (text == NULL)
-    {
-      errno = EINVAL;
-      return -1;
-    }
-
-  pthread_mutex_lock (&server->out_lock);
-  result = server->output_failed ? -1 : mcp_write_line (server->out_fd, text, length);
-  errnum = server->output_failed ? server->output_errno : errno;
-  if (result < 0 && !server->output_failed)
-    {
-      server->output_errno = errnum;
-      server->output_failed = true;
-      if (server->wake_fd >= 0)
-        (void) eventfd_write (server->wake_fd, 1);
-    }
-  pthread_mutex_unlock (&server->out_lock);
-
-  if (result < 0)
-    {
-      errno = errnum;
-      return -1;
-    }
-  return (ssize_t) length;
-}
-
 /* Log sink: forwards records at or above the client's level as
- * notifications/message. It runs under the logger's lock and must not log,
- * so a failed send is only recorded by mcp_server_send. */
+ * notifications/message. It runs under the logger's lock and must not log.
+ * A notification that does not fit in the queue is dropped and counted,
+ * and the writer thread logs the count, which this sink does not forward
+ * because the writer's records could only fill the full queue again. */
 static void
 forward_log_record (enum log_level level, const char *component, const char *text, void *userdata)
 {
@@ -156,7 +130,8 @@ forward_log_record (enum log_level level, const char *component, const char *tex
   json_t *params;
   json_t *data;
 
-  if (threshold == MCP_LOG_SEVERITY_OFF || severity < threshold)
+  if (threshold == MCP_LOG_SEVERITY_OFF || severity < threshold
+      || mcp_output_on_writer_thread ())
     return;
   data = json_string (text);
   if (data == NULL)
@@ -166,7 +141,8 @@ forward_log_record (enum log_level level, const char *component, const char *tex
   json_object_set_new (params, "level", json_string (mcp_log_severity_name (severity)));
   json_object_set_new (params, "logger", json_string (component));
   json_object_set_new (params, "data", data);
-  (void) mcp_server_send (server, mcp_notification_new ("notifications/message", params));
+  (void) mcp_server_send_notification (server, mcp_notification_new ("notifications/message",
+                                                                     params));
 }
 
 static void
@@ -307,11 +283,13 @@ mcp_server_serve (mcp_server *server, int in_fd, int out_fd, omcp_error *err)
     return omcp_error_set (err, errno, "create eventfd");
   warn_unless_signals_blocked ();
 
-  server->out_fd = out_fd;
   server->wake_fd = wake_fd;
   server->initialized = false;
-  server->output_failed = false;
-  server->output_errno = 0;
+  if (mcp_output_start (server, out_fd, err) < 0)
+    {
+      server->wake_fd = -1;
+      return -1;
+    }
   atomic_store (&server->client_log_severity, MCP_LOG_SEVERITY_OFF);
   mcp_line_reader_init (&reader, MCP_MAX_MESSAGE_BYTES);
   /* NOTE: the logger has one sink, so only one server may serve at a time. */
@@ -343,10 +321,10 @@ mcp_server_serve (mcp_server *server, int in_fd, int out_fd, omcp_error *err)
   log_set_sink (NULL, NULL);
   mcp_line_reader_destroy (&reader);
 
-  pthread_mutex_lock (&server->out_lock);
-  server->out_fd = -1;
+  /* Nothing sends any more: let the writer send the last responses, but
+   * never wait forever for a client that does not read. */
+  mcp_output_stop (server, MCP_FLUSH_TIMEOUT_MS);
   server->wake_fd = -1;
-  pthread_mutex_unlock (&server->out_lock);
 
   if (reason.failed)
     {
