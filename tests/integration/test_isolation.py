@@ -181,6 +181,9 @@ class SandboxIdentity(SharedSandboxTestCase):
         self.assertEqual(int(status.get("CapAmb", "0"), 16), 0, f"CapAmb {status.get('CapAmb')}")
         self.assertEqual(status["NoNewPrivs"], "1")
         self.assertEqual(status["Seccomp"], "2")
+        # The server blocks SIGTERM and SIGINT in its own threads; the
+        # sandbox must not inherit that mask.
+        self.assertEqual(int(status["SigBlk"], 16), 0, f"SigBlk {status['SigBlk']}")
 
     def test_host_uid_not_root(self):
         marker = omcp_client.unique_marker()
