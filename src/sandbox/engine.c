@@ -316,9 +316,9 @@ sandbox_destroy (sandbox *sb, const char *reason)
 
       (void) TEMP_FAILURE_RETRY (waitid (P_PIDFD, (id_t) sb->pidfd, &info, WEXITED));
     }
-  /* Every process of the namespace is gone once its init is reaped... but
-   * the kernel tears the others down asynchronously; the cgroup removal
-   * retries until they are. */
+  /* Once init is reaped every process of the namespace has exited, because
+   * the kernel waits for them while init exits. The cgroup may still count
+   * them for a moment, so its removal retries. */
   if (sb->cgroup)
     sb->engine->cgroup->destroy (sb->engine, sb->cgroup);
   if (sb->control_fd >= 0)
