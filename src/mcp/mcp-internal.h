@@ -215,8 +215,9 @@ void mcp_output_stop (mcp_server *server, int64_t timeout_ms);
 /* Queue MESSAGE (stolen) as one line for the client. Never waits for the
  * client. Returns the bytes queued, or -1 with errno set: EINVAL when
  * MESSAGE cannot be serialized, EBADF when the server is not serving, or
- * the writer's errno once a write failed. A failed write also wakes the
- * serve loop through WAKE_FD. Does not log, so the log sink may call it. */
+ * the writer's errno once a write failed, after which the writer has woken
+ * the serve loop through WAKE_FD. Does not log, so the log sink may call
+ * it. */
 ssize_t mcp_server_send (mcp_server *server, json_t *message);
 
 /* Like mcp_server_send, but drops MESSAGE and fails with ENOBUFS when more

@@ -243,8 +243,8 @@ run_writer (void *data)
           discarded = fail_output (server, errnum);
           pthread_cond_broadcast (&server->out_drained);
           pthread_mutex_unlock (&server->out_lock);
-          log_warning ("mcp", "write to client failed, discarded %zu queued messages: %s",
-                       discarded, strerror (errnum));
+          log_warning ("mcp", "write to client failed discarded_messages=%zu: %s", discarded,
+                       strerror (errnum));
           return NULL;
         }
       if (server->out_bytes == 0)
@@ -278,8 +278,9 @@ mcp_output_start (mcp_server *server, int out_fd, omcp_error *err)
   server->out_accepting = true;
   pthread_mutex_unlock (&server->out_lock);
 
-  /* The writer handles no signal, so that SIGTERM and SIGINT reach the
-   * serve loop's signalfd even if the caller forgot to block them. */
+  /* Block every signal in the writer, so that the kernel never picks it
+   * for a process-directed signal such as SIGTERM, which the serve loop
+   * reads from its signalfd. */
   sigfillset (&all_signals);
   pthread_sigmask (SIG_SETMASK, &all_signals, &old_mask);
   errnum = pthread_create (&server->writer, NULL, run_writer, server);
