@@ -1,7 +1,8 @@
 /* Tests of the whole server loop: mcp_server_serve runs on a thread and
  * the test speaks to it over two pipes, with test tools in place of real
  * ones. A tool that blocks until cancelled shows concurrency, cancellation,
- * progress and shutdown. */
+ * progress and shutdown, and a tool that floods notifications while the test
+ * reads nothing shows that an unread output blocks no tool. */
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -21,6 +22,10 @@
 /* Upper bound for anything the test waits for, so a hang fails the test. */
 #define WAIT_MS 5000
 
+/* Length of the text the flood tool puts in each notification, so that each
+ * line is longer than this. */
+#define FLOOD_TEXT_BYTES 200
+
 /* Shared between the test and the tools running on call threads. The call
  * threads never use cmocka asserts, which only work on the test thread. */
 struct tool_state
@@ -29,6 +34,8 @@ struct tool_state
   sem_t returned;
   atomic_int saw_cancel;   /* 1 when the cancel fd became readable and the flag was set */
   char request_id[64];
+  atomic_int flood_limit;  /* notifications the flood tool sends, 0 for no limit */
+  atomic_int flood_sent;   /* notifications the flood tool has sent so far */
 };
 
 static struct tool_state tool_state;
@@ -108,6 +115,40 @@ wait_tool (mcp_call *call, json_t *arguments, void *userdata)
   return json_pack ("{s:b,s:b}", "success", 0, "cancelled", 1);
 }
 
+/* Sends notifications in a tight loop until it has sent flood_limit of them
+ * or is cancelled: progress when the request carried a progress token, or
+ * debug log records when the argument "log" is true. Progress values count
+ * up from 1, so the test can check their order. */
+static json_t *
+flood_tool (mcp_call *call, json_t *arguments, void *userdata)
+{
+  struct tool_state *state = userdata;
+  bool use_log = json_is_true (json_object_get (arguments, "log"));
+  int limit = atomic_load (&state->flood_limit);
+  int64_t give_up_ms = now_monotonic_ms () + 2 * WAIT_MS;
+  char text[FLOOD_TEXT_BYTES + 1];
+  int sent = 0;
+
+  memset (text, 'x', FLOOD_TEXT_BYTES);
+  text[FLOOD_TEXT_BYTES] = '\0';
+  sem_post (&state->started);
+
+  while ((limit == 0 || sent < limit) && !mcp_call_cancelled (call)
+         && now_monotonic_ms () < give_up_ms)
+    {
+      sent++;
+      if (use_log)
+        log_debug ("test", "flood %d %s", sent, text);
+      else
+        mcp_call_progress (call, sent, -1, text);
+      atomic_store (&state->flood_sent, sent);
+    }
+
+  atomic_store (&state->saw_cancel, mcp_call_cancelled (call));
+  sem_post (&state->returned);
+  return json_pack ("{s:b,s:i}", "success", 1, "sent", sent);
+}
+
 static void
 add_tool (mcp_server *server, const char *name, const char *input_schema, mcp_tool_fn fn)
 {
@@ -175,6 +216,7 @@ setup_server (void **state)
   add_tool (harness->server, "reject", "{\"type\":\"object\"}", reject_tool);
   add_tool (harness->server, "broken", "{\"type\":\"object\"}", broken_tool);
   add_tool (harness->server, "wait", "{\"type\":\"object\"}", wait_tool);
+  add_tool (harness->server, "flood", "{\"type\":\"object\"}", flood_tool);
   *state = harness;
   return 0;
 }
@@ -207,11 +249,14 @@ teardown_server (void **state)
 {
   struct harness *harness = *state;
 
+  /* Closing the client's end of the output first gives a server that is
+   * stuck writing to it EPIPE, so a failed test cannot hang here. */
+  if (harness->from_server >= 0)
+    close (harness->from_server);
+  harness->from_server = -1;
   stop_server (harness);
   close (harness->server_in);
   close (harness->server_out);
-  if (harness->from_server >= 0)
-    close (harness->from_server);
   mcp_line_reader_destroy (&harness->reader);
   mcp_server_free (harness->server);
   sem_destroy (&tool_state.started);
@@ -349,7 +394,7 @@ wait_semaphore (sem_t *semaphore)
 }
 
 /* Wait until fewer than LIMIT call threads run. With LIMIT 1, whatever the
- * finished calls sent is in the pipe afterwards. */
+ * finished calls sent is queued ahead of any later response. */
 static void
 wait_for_calls_below (struct harness *harness, size_t limit)
 {
@@ -402,6 +447,71 @@ cancel (struct harness *harness, json_int_t id)
                "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{"
                "\"requestId\":%lld,\"reason\":\"test\"}}",
                (long long) id);
+}
+
+/* Number of flood notifications that overfill both the output pipe and
+ * the server's queue, so that the server must drop some of them. */
+static int
+flood_overflow_count (struct harness *harness)
+{
+  int pipe_bytes = fcntl (harness->server_out, F_GETPIPE_SZ);
+
+  assert_true (pipe_bytes > 0);
+  return (pipe_bytes + MCP_MAX_QUEUED_BYTES) / FLOOD_TEXT_BYTES + 1;
+}
+
+/* Wait until the flood tool has sent COUNT notifications while the test
+ * reads nothing. */
+static void
+wait_for_flood (int count)
+{
+  int64_t deadline = now_monotonic_ms () + WAIT_MS;
+
+  while (atomic_load (&tool_state.flood_sent) < count)
+    {
+      if (now_monotonic_ms () > deadline)
+        fail_msg ("the tool sent only %d of %d notifications within %d ms, so sending "
+                  "blocks while the client does not read", atomic_load (&tool_state.flood_sent),
+                  count, WAIT_MS);
+      usleep (1000);
+    }
+}
+
+static void
+call_flood_tool (struct harness *harness, json_int_t id, const char *arguments, const char *meta)
+{
+  send_format (harness,
+               "{\"jsonrpc\":\"2.0\",\"id\":%lld,\"method\":\"tools/call\",\"params\":{"
+               "\"name\":\"flood\",\"arguments\":%s%s}}",
+               (long long) id, arguments, meta);
+  wait_semaphore (&tool_state.started);
+}
+
+/* Read messages up to the response to ID, which must be a result. Returns
+ * how many notifications with METHOD came before it, and fails on any
+ * other message. */
+static int
+skip_notifications_until (struct harness *harness, const char *method, json_int_t id)
+{
+  int count = 0;
+
+  for (;;)
+    {
+      json_t *message = receive (harness);
+      json_t *message_id = json_object_get (message, "id");
+
+      if (message_id != NULL)
+        {
+          assert_true (json_is_integer (message_id));
+          assert_int_equal (json_integer_value (message_id), id);
+          assert_non_null (json_object_get (message, "result"));
+          json_decref (message);
+          return count;
+        }
+      assert_string_equal (json_string_value (json_object_get (message, "method")), method);
+      count++;
+      json_decref (message);
+    }
 }
 
 /* ---- Tests ---- */
@@ -534,7 +644,7 @@ server_lists_tools (void **state)
                       "\"params\":{\"cursor\":\"ignored\"}}");
   result = receive_result (harness, 1, &response);
   tools = json_object_get (result, "tools");
-  assert_int_equal (json_array_size (tools), 5);
+  assert_int_equal (json_array_size (tools), 6);
   echo = json_array_get (tools, 0);
   assert_string_equal (json_string_value (json_object_get (echo, "name")), "echo");
   assert_string_equal (json_string_value (json_object_get (echo, "description")),
@@ -932,6 +1042,156 @@ server_fails_when_output_closes (void **state)
   assert_non_null (strstr (harness->error.message, "write to client"));
 }
 
+static void
+progress_does_not_block_unread_client (void **state)
+{
+  struct harness *harness = *state;
+  int overflow = flood_overflow_count (harness);
+  int received;
+
+  start_server (harness);
+  initialize (harness);
+  call_flood_tool (harness, 1, "{}", ",\"_meta\":{\"progressToken\":\"tok\"}");
+
+  /* The test reads nothing while the tool fills the pipe and the queue. */
+  wait_for_flood (overflow);
+  cancel (harness, 1);
+  wait_semaphore (&tool_state.returned);
+  assert_int_equal (atomic_load (&tool_state.saw_cancel), 1);
+  wait_for_idle (harness);
+
+  /* Once the client reads again it gets the queued progress, but no
+   * response to the cancelled call, and the excess was dropped. */
+  send_line (harness, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}");
+  received = skip_notifications_until (harness, "notifications/progress", 2);
+  assert_true (received > 0);
+  assert_true (received < atomic_load (&tool_state.flood_sent));
+  assert_int_equal (stop_server (harness), 0);
+}
+
+static void
+log_forwarding_does_not_block_unread_client (void **state)
+{
+  struct harness *harness = *state;
+  int overflow = flood_overflow_count (harness);
+
+  start_server (harness);
+  initialize (harness);
+  send_line (harness, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"logging/setLevel\","
+                      "\"params\":{\"level\":\"debug\"}}");
+  skip_notifications_until (harness, "notifications/message", 1);
+  call_flood_tool (harness, 2, "{\"log\":true}", "");
+
+  wait_for_flood (overflow);
+  cancel (harness, 2);
+  wait_semaphore (&tool_state.returned);
+  assert_int_equal (atomic_load (&tool_state.saw_cancel), 1);
+  wait_for_idle (harness);
+
+  /* At level emergency no new record is forwarded while the test drains
+   * the queue. */
+  send_line (harness, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"logging/setLevel\","
+                      "\"params\":{\"level\":\"emergency\"}}");
+  assert_true (skip_notifications_until (harness, "notifications/message", 3) > 0);
+  assert_int_equal (stop_server (harness), 0);
+}
+
+static void
+responses_keep_order_after_backlog (void **state)
+{
+  enum { FIRST_PING_ID = 100, LAST_PING_ID = 149, ECHO_ID = 150 };
+  struct harness *harness = *state;
+  int overflow = flood_overflow_count (harness);
+  double last_progress = 0;
+  int received = 0;
+  json_int_t id;
+  json_t *message;
+
+  start_server (harness);
+  initialize (harness);
+  atomic_store (&tool_state.flood_limit, overflow);
+  call_flood_tool (harness, 1, "{}", ",\"_meta\":{\"progressToken\":7}");
+  wait_semaphore (&tool_state.returned);
+  assert_int_equal (atomic_load (&tool_state.flood_sent), overflow);
+  wait_for_idle (harness);
+
+  /* The queue is full of progress now, and responses must still be
+   * queued. */
+  for (id = FIRST_PING_ID; id <= LAST_PING_ID; id++)
+    send_format (harness, "{\"jsonrpc\":\"2.0\",\"id\":%lld,\"method\":\"ping\"}",
+                 (long long) id);
+  send_format (harness,
+               "{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"tools/call\",\"params\":{"
+               "\"name\":\"echo\",\"arguments\":{\"text\":\"after\"}}}",
+               ECHO_ID);
+
+  /* The client reads again: progress in the order it was sent, then the
+   * flood's response, then every later response in request order. */
+  for (;;)
+    {
+      json_t *params;
+      double progress;
+
+      message = receive (harness);
+      if (json_object_get (message, "id") != NULL)
+        break;
+      assert_string_equal (json_string_value (json_object_get (message, "method")),
+                           "notifications/progress");
+      params = json_object_get (message, "params");
+      assert_int_equal (json_integer_value (json_object_get (params, "progressToken")), 7);
+      progress = json_number_value (json_object_get (params, "progress"));
+      if (progress <= last_progress)
+        fail_msg ("progress %g arrived after progress %g", progress, last_progress);
+      last_progress = progress;
+      received++;
+      json_decref (message);
+    }
+  assert_int_equal (json_integer_value (json_object_get (message, "id")), 1);
+  assert_true (json_is_false (json_object_get (json_object_get (message, "result"), "isError")));
+  json_decref (message);
+  assert_true (received > 0);
+  assert_true (received < overflow);
+
+  for (id = FIRST_PING_ID; id <= LAST_PING_ID; id++)
+    expect_pong (harness, id);
+  receive_result (harness, ECHO_ID, &message);
+  json_decref (message);
+  expect_nothing_before_ping (harness, ECHO_ID + 1);
+  assert_int_equal (stop_server (harness), 0);
+}
+
+static void
+shutdown_does_not_wait_for_unread_client (void **state)
+{
+  struct harness *harness = *state;
+  int overflow = flood_overflow_count (harness);
+  struct timespec deadline;
+  int64_t start_ms;
+  int64_t stop_ms;
+
+  start_server (harness);
+  initialize (harness);
+  call_flood_tool (harness, 1, "{}", ",\"_meta\":{\"progressToken\":1}");
+  wait_for_flood (overflow);
+
+  /* End of input while the pipe is full: the server cancels the call and
+   * gives up on the queue after MCP_FLUSH_TIMEOUT_MS. */
+  start_ms = now_monotonic_ms ();
+  close (harness->to_server);
+  harness->to_server = -1;
+  clock_gettime (CLOCK_REALTIME, &deadline);
+  deadline.tv_sec += (MCP_FLUSH_TIMEOUT_MS + WAIT_MS) / 1000;
+  if (pthread_timedjoin_np (harness->thread, NULL, &deadline) != 0)
+    fail_msg ("the server did not stop within %d ms while the client read nothing",
+              MCP_FLUSH_TIMEOUT_MS + WAIT_MS);
+  stop_ms = now_monotonic_ms ();
+  harness->thread = 0;
+
+  assert_int_equal (harness->serve_result, 0);
+  assert_int_equal (atomic_load (&tool_state.saw_cancel), 1);
+  assert_true (stop_ms - start_ms >= MCP_FLUSH_TIMEOUT_MS);
+}
+
 int
 main (void)
 {
@@ -967,6 +1227,14 @@ main (void)
                                      teardown_server),
     cmocka_unit_test_setup_teardown (server_stops_on_signal, setup_server, teardown_server),
     cmocka_unit_test_setup_teardown (server_fails_when_output_closes, setup_server,
+                                     teardown_server),
+    cmocka_unit_test_setup_teardown (progress_does_not_block_unread_client, setup_server,
+                                     teardown_server),
+    cmocka_unit_test_setup_teardown (log_forwarding_does_not_block_unread_client, setup_server,
+                                     teardown_server),
+    cmocka_unit_test_setup_teardown (responses_keep_order_after_backlog, setup_server,
+                                     teardown_server),
+    cmocka_unit_test_setup_teardown (shutdown_does_not_wait_for_unread_client, setup_server,
                                      teardown_server),
   };
 
