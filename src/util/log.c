@@ -90,7 +90,9 @@ log_msg (enum log_level level, const char *component, const char *fmt, ...)
           n = (int) sizeof line - 1;
           line[n - 1] = '\n';
         }
-      /* Best effort: there is nowhere to report a failed write to stderr. */
+      /* Best effort: there is nowhere to report a failed write to stderr.
+       * NOTE: the write blocks when stderr is a full pipe that nobody
+       * reads, and with it every thread that logs. */
       (void) !write_all (STDERR_FILENO, line, (size_t) n);
     }
   if (sink_fn)
