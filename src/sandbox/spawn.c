@@ -859,7 +859,11 @@ spawn_supervisor (sandbox_engine *engine, sandbox *sb, omcp_error *err)
     {
       const char *step = report[0] > 0 && (size_t) report[0] < N_ELEMENTS (step_names)
                            ? step_names[report[0]] : "unknown step";
-      omcp_error_set (err, report[1], "%s", step);
+      if (report[1] == ENOSYS)
+        omcp_error_set (err, report[1], "%s: the kernel lacks a system call that omcp needs "
+                        "(Linux 5.12 or later is required)", step);
+      else
+        omcp_error_set (err, report[1], "%s", step);
       goto fail_child;
     }
   if (n != 0)
