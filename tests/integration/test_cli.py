@@ -82,6 +82,21 @@ class CommandLine(omcp_client.ServerTestCase):
         self.assertEqual(completed.stdout.strip(), "30",
                          "write to a host submount of /usr did not fail with EROFS")
 
+    def test_serve_names_missing_syscall(self):
+        # On a kernel without mount_setattr (before Linux 5.12) the server
+        # must refuse to start and say why, not run with a layer missing.
+        wrapper = os.environ.get("OMCP_ENOSYS")
+        if not wrapper or not os.path.exists(wrapper):
+            self.skipTest("the enosys helper is built by meson; run through meson test")
+        completed = subprocess.run(
+            [wrapper, "mount_setattr", str(omcp_client.omcp_binary()), "serve"],
+            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+            env=omcp_client.base_environment(log_level=None))
+        self.assertNotEqual(completed.returncode, 0, "serve started without mount_setattr")
+        self.assertEqual(completed.stdout, "", "serve wrote to stdout")
+        self.assertIn("Linux 5.12", completed.stderr)
+        self.assertIn("bind-mount host path read-only", completed.stderr)
+
     def test_run_prints_output(self):
         path = self.write_script("import os\nprint('hello from run', os.getuid())\n")
         completed = self.omcp("run", path)
