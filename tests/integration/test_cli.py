@@ -3,6 +3,7 @@
 
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 
@@ -96,6 +97,36 @@ class CommandLine(omcp_client.ServerTestCase):
         self.assertEqual(completed.stdout, "", "serve wrote to stdout")
         self.assertIn("Linux 5.12", completed.stderr)
         self.assertIn("bind-mount host path read-only", completed.stderr)
+
+    def test_unprivileged_run_maps_to_user(self):
+        # An ordinary user gets the same jail, mapped to that user, and only
+        # rlimits where no cgroup is writable, with a warning.
+        if os.geteuid() != 0:
+            self.skipTest("switching to the nobody user needs root")
+        # Outside the test's private log directory, which nobody cannot enter.
+        directory = tempfile.mkdtemp(prefix="omcp-it-nobody-")
+        self.addCleanup(shutil.rmtree, directory, ignore_errors=True)
+        os.chmod(directory, 0o755)
+        path = os.path.join(directory, "script.py")
+        with open(path, "w") as script:
+            script.write("import os\n"
+                         "print(os.getuid(), open('/proc/self/uid_map').read().split())\n")
+        os.chmod(path, 0o644)
+        # A copy of the binary, since the build tree may sit where nobody
+        # cannot reach it.
+        binary = os.path.join(directory, "omcp")
+        shutil.copy2(omcp_client.omcp_binary(), binary)
+        os.chmod(binary, 0o755)
+        completed = subprocess.run(
+            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", binary, "run", path],
+            capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+            cwd=directory, env=omcp_client.base_environment(log_level=None))
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        self.assertEqual(completed.stdout.strip(), "1000 ['1000', '65534', '1']",
+                         "uid 1000 inside is not mapped to the invoking user")
+        if omcp_client.cgroup_v1_writable_by(65534):
+            return
+        self.assertIn("falling back to rlimits", completed.stderr)
 
     def test_run_prints_output(self):
         path = self.write_script("import os\nprint('hello from run', os.getuid())\n")
