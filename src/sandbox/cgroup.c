@@ -164,6 +164,23 @@ v1_oom_kills (sandbox_engine *engine, const char *handle)
   return read_keyed (path, "oom_kill");
 }
 
+/* Remove the cgroup directory DIR. Its processes are reaped, but the
+ * kernel may take a moment to release the cgroup, so EBUSY is retried for
+ * up to 100 ms. */
+static void
+remove_cgroup_dir (const char *dir)
+{
+  for (int attempt = 0; attempt < 100; attempt++)
+    {
+      if (rmdir (dir) == 0 || errno == ENOENT)
+        return;
+      if (errno != EBUSY)
+        break;
+      usleep (1000);
+    }
+  log_warning ("cgroup", "remove %s failed: %s", dir, strerror (errno));
+}
+
 static void
 v1_destroy (sandbox_engine *engine, const char *handle)
 {
@@ -173,19 +190,7 @@ v1_destroy (sandbox_engine *engine, const char *handle)
     {
       cleanup_free char *dir = xasprintf ("%s/%s", engine->cgroup_v1_paths[i], handle);
 
-      /* The processes are reaped, but the kernel may take a moment to
-       * release the cgroup; retry briefly. */
-      for (int attempt = 0; attempt < 100; attempt++)
-        {
-          if (rmdir (dir) == 0 || errno == ENOENT)
-            break;
-          if (errno != EBUSY)
-            {
-              log_warning ("cgroup", "remove %s failed: %s", dir, strerror (errno));
-              break;
-            }
-          usleep (1000);
-        }
+      remove_cgroup_dir (dir);
     }
 }
 
@@ -248,15 +253,7 @@ static void
 v2_destroy (sandbox_engine *engine, const char *handle)
 {
   (void) engine;
-  for (int attempt = 0; attempt < 100; attempt++)
-    {
-      if (rmdir (handle) == 0 || errno == ENOENT)
-        return;
-      if (errno != EBUSY)
-        break;
-      usleep (1000);
-    }
-  log_warning ("cgroup", "remove %s failed: %s", handle, strerror (errno));
+  remove_cgroup_dir (handle);
 }
 
 const struct cgroup_ops cgroup_v2_ops = {

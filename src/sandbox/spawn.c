@@ -519,16 +519,13 @@ child_main (struct spawn_plan *plan)
   child_fail (plan, STEP_EXEC);
 }
 
+/* Bind source descriptors are opened only in the child, so the parent's
+ * plan owns just the supervisor binary's descriptor. */
 static void
 plan_free (struct spawn_plan *plan)
 {
-  size_t i;
-
   if (plan == NULL)
     return;
-  for (i = 0; i < plan->n_binds; i++)
-    if (plan->binds[i].fd >= 0)
-      close (plan->binds[i].fd);
   if (plan->exe_fd >= 0)
     close (plan->exe_fd);
   free (plan->argv[1]);

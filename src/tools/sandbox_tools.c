@@ -21,12 +21,6 @@ struct sandbox_tools
 
 static struct sandbox_tools tools_state;
 
-static void
-format_time (int64_t wall_ms, char *buf, size_t size)
-{
-  format_iso8601_utc (wall_ms, buf, size);
-}
-
 static json_t *
 failure (const char *fmt, ...) OMCP_PRINTF (1, 2);
 
@@ -47,8 +41,8 @@ sandbox_info_json (const struct sandbox_info *info)
 {
   char created[40], used[40];
 
-  format_time (info->created_wall_ms, created, sizeof created);
-  format_time (info->last_used_wall_ms, used, sizeof used);
+  format_iso8601_utc (info->created_wall_ms, created, sizeof created);
+  format_iso8601_utc (info->last_used_wall_ms, used, sizeof used);
   return json_pack ("{s:s, s:s, s:s}", "id", info->id, "created_at", created, "last_used", used);
 }
 
@@ -95,8 +89,8 @@ tool_create_sandbox (mcp_call *call, json_t *args, void *userdata)
     }
   log_info ("tools", "create_sandbox request=%s sandbox=%s ms=%lld", mcp_call_request_id (call),
             info.id, (long long) (now_monotonic_ms () - start));
-  format_time (info.created_wall_ms, created, sizeof created);
-  format_time (info.last_used_wall_ms, used, sizeof used);
+  format_iso8601_utc (info.created_wall_ms, created, sizeof created);
+  format_iso8601_utc (info.last_used_wall_ms, used, sizeof used);
   return json_pack ("{s:b, s:s, s:s, s:s}", "success", 1, "sandbox_id", info.id, "created_at",
                     created, "last_used", used);
 }
