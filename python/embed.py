@@ -1,4 +1,4 @@
-"""Write a C header that holds a text file as a string constant."""
+"""Write a C header that contains a text file as a string constant."""
 import sys
 
 

@@ -187,7 +187,7 @@ command_run (const char *path)
   if (load_config (&config) < 0 || check_python (&config) < 0)
     return 2;
   /* The program's own stderr goes to the terminal too: keep the server's
-   * INFO lines out of it unless LOG_LEVEL asks for them. */
+   * INFO lines out of it unless LOG_LEVEL is set. */
   if (getenv ("LOG_LEVEL") == NULL)
     log_set_level (LOG_LEVEL_WARNING);
   code = read_source (path, &len);

@@ -19,7 +19,7 @@
 #define MCP_SERVER_ERROR -32000
 
 /* Longest accepted message line, in bytes. Longer lines are discarded up to
- * their newline and answered with an invalid-request error. */
+ * their newline, and the client gets an invalid-request error. */
 #define MCP_MAX_MESSAGE_BYTES (16 * 1024 * 1024)
 
 typedef struct mcp_server mcp_server;

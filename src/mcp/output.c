@@ -310,8 +310,9 @@ mcp_output_stop (mcp_server *server, int64_t timeout_ms)
   if (!server->writer_running)
     return;
 
-  /* Flush, but never wait longer than TIMEOUT_MS for a client that does
-   * not read. */
+  /* Flush for at most TIMEOUT_MS when the client does not read. The
+   * pthread_join below can wait longer only on an output other than a
+   * pipe (see the NOTE in write_line). */
   set_deadline_ms (&deadline, timeout_ms);
   pthread_mutex_lock (&server->out_lock);
   server->out_accepting = false;

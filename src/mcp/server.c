@@ -321,8 +321,8 @@ mcp_server_serve (mcp_server *server, int in_fd, int out_fd, omcp_error *err)
   log_set_sink (NULL, NULL);
   mcp_line_reader_destroy (&reader);
 
-  /* Nothing sends any more: let the writer send the last responses, but
-   * never wait forever for a client that does not read. */
+  /* Nothing sends any more. Let the writer send the last responses, for
+   * at most MCP_FLUSH_TIMEOUT_MS when the client does not read. */
   mcp_output_stop (server, MCP_FLUSH_TIMEOUT_MS);
   server->wake_fd = -1;
 

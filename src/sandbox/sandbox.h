@@ -12,7 +12,7 @@
 #include "util.h"
 
 /* argv[0] of every supervisor process; main() runs sandbox_supervisor_main
- * when it sees it. argv[1] is the sandbox id. */
+ * when argv[0] has this value. argv[1] is the sandbox id. */
 #define SANDBOX_SUPERVISOR_ARGV0 "omcp-sandbox"
 
 /* User and group id of code inside every sandbox. */

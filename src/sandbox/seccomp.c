@@ -1,5 +1,5 @@
-/* The seccomp filter of every sandbox: a deny list on top of "allow",
- * answering EPERM so that Python raises a readable PermissionError. */
+/* The seccomp filter of every sandbox: a deny list on top of "allow". Denied
+ * calls fail with EPERM, so Python raises a readable PermissionError. */
 #include <linux/sched.h>
 #include <sched.h>
 #include <seccomp.h>
@@ -8,11 +8,12 @@
 
 #include "sandbox-internal.h"
 
-/* System calls that fail with EPERM whatever their arguments: mounting and
- * namespaces, tracing and reading other processes, kernel modules and
- * kexec, eBPF and perf, userfaultfd and io_uring (frequent kernel attack
- * surface), the kernel keyring, swap, reboot, accounting, quotas, file
- * handles (which bypass path checks), the kernel log and the clocks. */
+/* System calls that fail with EPERM whatever their arguments. They cover
+ * mounting and namespaces, tracing and reading other processes, kernel
+ * modules and kexec, eBPF and perf. userfaultfd and io_uring are denied as
+ * frequent kernel attack surface, and file handles because they bypass
+ * path checks. The rest are the keyring, swap, reboot, accounting, quotas,
+ * the kernel log and the clocks. */
 static const char *const denied_syscalls[] = {
   "mount", "umount2", "pivot_root", "chroot", "unshare", "setns",
   "fsopen", "fsconfig", "fsmount", "fspick", "move_mount", "open_tree", "mount_setattr",

@@ -125,7 +125,7 @@ tool_remove_sandbox (mcp_call *call, json_t *args, void *userdata)
 
   if (sandbox_pool_remove (t->pool, id, force, &err) < 0)
     {
-      log_info ("tools", "remove_sandbox refused request=%s sandbox=%s reason=\"%s\"",
+      log_info ("tools", "remove_sandbox rejected request=%s sandbox=%s reason=\"%s\"",
                 mcp_call_request_id (call), id, err.message);
       return failure ("%s", err.message);
     }
@@ -261,7 +261,7 @@ tool_install_package (mcp_call *call, json_t *args, void *userdata)
   (void) args;
   if (!t->settings->package_install_enabled)
     {
-      log_info ("tools", "install_package refused request=%s reason=\"disabled by policy\"",
+      log_info ("tools", "install_package rejected request=%s reason=\"disabled by policy\"",
                 mcp_call_request_id (call));
       return failure ("Package installation is disabled by policy");
     }
@@ -306,7 +306,7 @@ tools_register_sandbox (mcp_server *server, sandbox_pool *pool, const struct too
   mcp_server_add_tool (server, &(struct mcp_tool) {
     .name = "ping",
     .title = "Ping",
-    .description = "Check that the server answers. Returns \"pong\".",
+    .description = "Check that the server responds. Returns \"pong\".",
     .input_schema = schema_object (json_object (), NULL),
     .output_schema = json_pack ("{s:s, s:{s:{s:s}, s:{s:s}}, s:[s]}", "type", "object",
                                 "properties", "success", "type", "boolean", "result", "type",

@@ -91,7 +91,7 @@ log_msg (enum log_level level, const char *component, const char *fmt, ...)
           line[n - 1] = '\n';
         }
       /* Best effort: there is nowhere to report a failed write to stderr.
-       * NOTE: the write blocks when stderr is a full pipe that nobody
+       * NOTE: the write blocks when stderr is a full pipe that no process
        * reads, and with it every thread that logs. */
       (void) !write_all (STDERR_FILENO, line, (size_t) n);
     }

@@ -1,4 +1,4 @@
-/* Run a command with one system call answering ENOSYS, as on a kernel too
+/* Run a command with one system call failing with ENOSYS, as on a kernel too
  * old to have it: `enosys SYSCALL COMMAND [ARGS...]`. Tests use it to check
  * that omcp names a missing kernel feature instead of running without it. */
 #include <errno.h>

@@ -85,7 +85,7 @@ class CommandLine(omcp_client.ServerTestCase):
 
     def test_serve_names_missing_syscall(self):
         # On a kernel without mount_setattr (before Linux 5.12) the server
-        # must refuse to start and say why, not run with a layer missing.
+        # must refuse to start and name the cause, not run with a layer missing.
         wrapper = os.environ.get("OMCP_ENOSYS")
         if not wrapper or not os.path.exists(wrapper):
             self.skipTest("the enosys helper is built by meson; run through meson test")
@@ -103,7 +103,7 @@ class CommandLine(omcp_client.ServerTestCase):
         # rlimits where no cgroup is writable, with a warning.
         if os.geteuid() != 0:
             self.skipTest("switching to the nobody user needs root")
-        # Outside the test's private log directory, which nobody cannot enter.
+        # Outside the test's private log directory, which uid 65534 cannot enter.
         directory = tempfile.mkdtemp(prefix="omcp-it-nobody-")
         self.addCleanup(shutil.rmtree, directory, ignore_errors=True)
         os.chmod(directory, 0o755)
@@ -112,8 +112,7 @@ class CommandLine(omcp_client.ServerTestCase):
             script.write("import os\n"
                          "print(os.getuid(), open('/proc/self/uid_map').read().split())\n")
         os.chmod(path, 0o644)
-        # A copy of the binary, since the build tree may sit where nobody
-        # cannot reach it.
+        # A copy of the binary, since uid 65534 may not reach the build tree.
         binary = os.path.join(directory, "omcp")
         shutil.copy2(omcp_client.omcp_binary(), binary)
         os.chmod(binary, 0o755)

@@ -196,7 +196,7 @@ class MaxSandboxes(ServerTestCase):
         result = server.call_tool("create_sandbox")
         self.assertIs(result.get("success"), False, f"third sandbox: {result!r}")
         self.assertIn("Maximum number of sandboxes reached", result.get("error", ""))
-        self.assertNotIn("sandbox_id", result, "a refused create returned an id")
+        self.assertNotIn("sandbox_id", result, "a rejected create returned an id")
         listed = server.call_tool("list_sandboxes")
         self.assertEqual(listed.get("count"), 2, f"list after refusal: {listed!r}")
 
@@ -214,10 +214,10 @@ class MaxSandboxes(ServerTestCase):
         created = [result["sandbox_id"] for result in results if result.get("success")]
         for sandbox_id in created:
             self.addCleanup(omcp_client.remove_quietly, server, sandbox_id)
-        refused = [result for result in results if not result.get("success")]
+        rejected = [result for result in results if not result.get("success")]
         self.assertEqual(len(created), 2, f"results: {results!r}")
-        self.assertEqual(len(refused), 4, f"results: {results!r}")
-        for result in refused:
+        self.assertEqual(len(rejected), 4, f"results: {results!r}")
+        for result in rejected:
             self.assertIn("Maximum number of sandboxes reached", result.get("error", ""))
         supervisors = omcp_client.sandbox_supervisors()
         for sandbox_id in created:
@@ -317,7 +317,7 @@ class RemoveSandbox(ServerTestCase):
         self.assertIs(result.get("success"), False, f"result: {result!r}")
         self.assertIn("force", result.get("error", ""), "the error does not mention force")
         listed = [entry["id"] for entry in self.server.call_tool("list_sandboxes")["sandboxes"]]
-        self.assertIn(sandbox_id, listed, "a refused removal removed the sandbox")
+        self.assertIn(sandbox_id, listed, "a rejected removal removed the sandbox")
         self.assertIn(sandbox_id, omcp_client.sandbox_supervisors())
 
     def test_force_removes_and_kills_supervisor(self):

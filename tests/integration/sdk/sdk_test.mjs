@@ -8,8 +8,8 @@ import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const binary = process.env.OMCP_BINARY || path.resolve(here, "../../../build/omcp");
+const testDirectory = path.dirname(fileURLToPath(import.meta.url));
+const binary = process.env.OMCP_BINARY || path.resolve(testDirectory, "../../../build/omcp");
 
 // The SDK passes only a few variables to the child by default, so hand over
 // the environment without the server's own settings.
