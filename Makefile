@@ -5,10 +5,15 @@ MESON ?= meson
 
 # Debian packages needed to build and run omcp.
 RUNTIME_PACKAGES = meson ninja-build pkg-config gcc libc6-dev libjansson-dev libseccomp-dev \
-	python3 python3-pandas python3-numpy python3-matplotlib
+	libsqlite3-dev libpq-dev libpg-query-dev libcsv-dev libzip-dev \
+	python3 python3-pandas python3-numpy python3-matplotlib python3-psycopg2
 # Also needed by the test suite and the benchmark: cmocka for unit tests,
-# Node.js and npm for the official MCP SDK client, bubblewrap to compare with.
-TEST_PACKAGES = libcmocka-dev nodejs npm bubblewrap
+# Node.js and npm for the official MCP SDK client, bubblewrap to compare with,
+# a PostgreSQL server and the sqlite3 shell for the data tests and benchmark,
+# pip for package installation, clang and its sanitizer runtime for
+# `make fuzz` and `make test-asan`.
+TEST_PACKAGES = libcmocka-dev nodejs npm bubblewrap postgresql sqlite3 python3-pip \
+	clang libclang-rt-14-dev
 
 .PHONY: all build demo test bench deps test-deps clean
 

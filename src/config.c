@@ -12,6 +12,9 @@ enum config_kind
   KIND_LOG_LEVEL,
   KIND_PYTHON,
   KIND_NETWORK,
+  KIND_STRING,     /* max = size of the char array */
+  KIND_CHOICE,     /* one of the words in choices, stored lower-case */
+  KIND_VALIDATION, /* strict or off, stored as a bool */
 };
 
 struct config_variable
@@ -22,9 +25,13 @@ struct config_variable
   int64_t min, max;   /* KIND_INT */
   size_t offset;      /* into struct omcp_config */
   const char *help;
+  const char *const *choices; /* KIND_CHOICE, NULL-terminated */
 };
 
 #define FIELD(f) offsetof (struct omcp_config, f)
+#define SIZE(f) ((int64_t) sizeof (((struct omcp_config *) 0)->f))
+
+static const char *const backends[] = { "sqlite", "postgresql", NULL };
 
 static const struct config_variable variables[] = {
   { "LOG_LEVEL", KIND_LOG_LEVEL, "INFO", 0, 0, FIELD (log_level),
@@ -48,6 +55,37 @@ static const struct config_variable variables[] = {
     "sandbox network: only \"none\", a network namespace of its own with no interface but loopback" },
   { "PACKAGE_INSTALL_ENABLED", KIND_BOOL, "false", 0, 0, FIELD (package_install_enabled),
     "allow the install_package tool (true or false)" },
+  { "PACKAGE_ALLOWLIST", KIND_STRING, "", 0, SIZE (package_allowlist), FIELD (package_allowlist),
+    "comma-separated package names that install_package accepts" },
+  { "PACKAGE_WHEELHOUSE", KIND_STRING, "", 0, SIZE (package_wheelhouse),
+    FIELD (package_wheelhouse), "host directory of wheels that install_package installs from" },
+  { "CODE_VALIDATION", KIND_VALIDATION, "strict", 0, 0, FIELD (code_validation),
+    "static check of code before execution: strict or off" },
+  { "OMCP_ALLOW_LOCAL_EXECUTION", KIND_BOOL, "false", 0, 0, FIELD (allow_local_execution),
+    "allow run_python_code to run code outside any sandbox (true or false)" },
+  { "DB_BACKEND", KIND_CHOICE, "sqlite", 0, SIZE (db_backend), FIELD (db_backend),
+    "OMOP CDM database: sqlite or postgresql", backends },
+  { "DB_PATH", KIND_STRING, "omop.sqlite", 0, SIZE (db_path), FIELD (db_path),
+    "SQLite file of the CDM" },
+  { "DB_HOST", KIND_STRING, "localhost", 0, SIZE (db_host), FIELD (db_host),
+    "PostgreSQL host name, or the directory of its Unix socket" },
+  { "DB_PORT", KIND_STRING, "5432", 0, SIZE (db_port), FIELD (db_port), "PostgreSQL port" },
+  { "DB_USER", KIND_STRING, "", 0, SIZE (db_user), FIELD (db_user), "PostgreSQL user" },
+  { "DB_PASSWORD", KIND_STRING, "", 0, SIZE (db_password), FIELD (db_password),
+    "PostgreSQL password" },
+  { "DB_NAME", KIND_STRING, "", 0, SIZE (db_name), FIELD (db_name), "PostgreSQL database" },
+  { "DB_SCHEMA", KIND_STRING, "omop_cdm", 0, SIZE (db_schema), FIELD (db_schema),
+    "PostgreSQL schema of the CDM tables" },
+  { "QUERY_TIMEOUT_MS", KIND_INT, "10000", 1, 3600000, FIELD (query_timeout_ms),
+    "milliseconds a database query may run" },
+  { "QUERY_MAX_ROWS", KIND_INT, "1000", 1, 1000000, FIELD (query_max_rows),
+    "most rows a query tool returns" },
+  { "QUERY_DEFAULT_LIMIT", KIND_INT, "100", 1, 1000000, FIELD (query_default_limit),
+    "rows a query tool returns when the call gives no limit" },
+  { "ALLOW_UNSAFE_SQL", KIND_BOOL, "false", 0, 0, FIELD (allow_unsafe_sql),
+    "accept a raw WHERE clause in query_omop_table (true or false)" },
+  { "OMCP_ADMIN_TOOLS", KIND_BOOL, "false", 0, 0, FIELD (admin_tools),
+    "list create_omop_schema and load_omop_csv (true or false)" },
 };
 
 static bool
@@ -128,6 +166,44 @@ parse_variable (const struct config_variable *v, const char *text, struct omcp_c
         return omcp_error_set (err, 0, "invalid %s '%s': the accepted value is none", v->name, text);
       copy_string (field, sizeof config->sandbox_network, "none");
       return 0;
+    case KIND_STRING:
+      if (strlen (text) >= (size_t) v->max)
+        return omcp_error_set (err, 0, "invalid %s: longer than %lld bytes", v->name,
+                               (long long) v->max - 1);
+      copy_string (field, (size_t) v->max, text);
+      return 0;
+    case KIND_CHOICE:
+      {
+        char expected[256] = "";
+        size_t i;
+
+        for (i = 0; v->choices[i] != NULL; i++)
+          {
+            if (strcasecmp (text, v->choices[i]) == 0)
+              {
+                copy_string (field, (size_t) v->max, v->choices[i]);
+                return 0;
+              }
+            if (i > 0)
+              strncat (expected, v->choices[i + 1] == NULL ? " or " : ", ",
+                       sizeof expected - strlen (expected) - 1);
+            strncat (expected, v->choices[i], sizeof expected - strlen (expected) - 1);
+          }
+        return omcp_error_set (err, 0, "invalid %s '%s': expected %s", v->name, text, expected);
+      }
+    case KIND_VALIDATION:
+      {
+        bool value;
+
+        if (strcasecmp (text, "strict") == 0)
+          value = true;
+        else if (strcasecmp (text, "off") == 0)
+          value = false;
+        else
+          return omcp_error_set (err, 0, "invalid %s '%s': expected strict or off", v->name, text);
+        memcpy (field, &value, sizeof value);
+        return 0;
+      }
     }
   return omcp_error_set (err, 0, "internal error: unknown kind of %s", v->name);
 }
@@ -183,6 +259,8 @@ config_print_help (FILE *out)
       if (v->kind == KIND_INT)
         fprintf (out, "  %-28s %s (%lld to %lld, default %s)\n", v->name, v->help,
                  (long long) v->min, (long long) v->max, v->default_value);
+      else if (v->default_value[0] == '\0')
+        fprintf (out, "  %-28s %s (default empty)\n", v->name, v->help);
       else
         fprintf (out, "  %-28s %s (default %s)\n", v->name, v->help, v->default_value);
     }

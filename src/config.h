@@ -20,6 +20,24 @@ struct omcp_config
   bool sandbox_read_only;
   char sandbox_network[64];
   bool package_install_enabled;
+  char package_allowlist[4096];   /* comma-separated names, may be empty */
+  char package_wheelhouse[512];   /* absolute host directory, or "" */
+  bool code_validation;           /* CODE_VALIDATION=strict */
+  bool allow_local_execution;
+  /* OMOP CDM database */
+  char db_backend[16];            /* "sqlite" or "postgresql" */
+  char db_path[512];
+  char db_host[512];              /* host name, or a Unix socket directory */
+  char db_port[16];
+  char db_user[128];
+  char db_password[256];
+  char db_name[128];
+  char db_schema[64];
+  int64_t query_timeout_ms;
+  int64_t query_max_rows;
+  int64_t query_default_limit;
+  bool allow_unsafe_sql;
+  bool admin_tools;
 };
 
 /* Returns the value of variable NAME, or NULL when unset. */
