@@ -35,7 +35,7 @@ def main():
             ctype, length = column_type(row["datatype"])
             required = "true" if row["required"].lower() == "yes" else "false"
             key = "true" if row["primary_key"].lower() == "yes" else "false"
-            out.append(f'  {{ "{row["field"].lower()}", {ctype}, {length}, {required}, {key} }},')
+            out.append(f'  {{ "{row["field"].strip(chr(34)).lower()}", {ctype}, {length}, {required}, {key} }},')
         out.append("};")
         out.append("")
     out.append("const struct cdm_table cdm_tables[] = {")

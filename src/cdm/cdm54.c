@@ -242,7 +242,7 @@ static const struct cdm_column note_nlp_columns[] = {
   { "note_id", CDM_INTEGER, 0, true, false },
   { "section_concept_id", CDM_INTEGER, 0, false, false },
   { "snippet", CDM_TEXT, 250, false, false },
-  { ""offset"", CDM_TEXT, 50, false, false },
+  { "offset", CDM_TEXT, 50, false, false },
   { "lexical_variant", CDM_TEXT, 250, true, false },
   { "note_nlp_concept_id", CDM_INTEGER, 0, false, false },
   { "note_nlp_source_concept_id", CDM_INTEGER, 0, false, false },
