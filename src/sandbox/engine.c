@@ -99,12 +99,46 @@ check_kernel_features (sandbox_engine *engine, omcp_error *err)
   return 0;
 }
 
+/* True when PATH is absolute, is not "/" and has no empty, "." or ".."
+ * component, so that a bind target stays below the new root and covers
+ * none of it. */
+static bool
+is_plain_absolute_path (const char *path)
+{
+  const char *p = path;
+
+  if (p[0] != '/' || p[1] == '\0')
+    return false;
+  while (*p == '/')
+    {
+      const char *start = ++p;
+      size_t len;
+
+      p += strcspn (p, "/");
+      len = (size_t) (p - start);
+      if (len == 0 || (len == 1 && start[0] == '.') || (len == 2 && start[0] == '.' && start[1] == '.'))
+        return false;
+    }
+  return true;
+}
+
 int
 sandbox_engine_new (const struct sandbox_config *config, sandbox_engine **out, omcp_error *err)
 {
-  sandbox_engine *engine = xcalloc (1, sizeof *engine);
+  sandbox_engine *engine;
   size_t i;
 
+  for (i = 0; i < config->n_extra_binds; i++)
+    {
+      const struct sandbox_bind *b = &config->extra_binds[i];
+
+      if (b->host_path[0] != '/' || !is_plain_absolute_path (b->sandbox_path))
+        return omcp_error_set (err, EINVAL, "bind %s on %s: expected absolute paths, and a "
+                               "sandbox path other than / without . or .. components",
+                               b->host_path, b->sandbox_path);
+    }
+
+  engine = xcalloc (1, sizeof *engine);
   engine->exe_fd = -1;
   engine->config = *config;
   engine->binds = xcalloc (config->n_extra_binds + 1, sizeof *engine->binds);

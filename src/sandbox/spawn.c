@@ -175,13 +175,29 @@ static const char *const step_names[] = {
   [STEP_EXEC] = "execute supervisor",
 };
 
+/* What the child sends over error_fd when it fails: the step, its errno
+ * and, for a bind, the index of the failing entry in plan->binds (-1
+ * otherwise), so the parent can name the host path. */
+struct child_report
+{
+  int step;
+  int errnum;
+  int bind_index;
+};
+
+static void __attribute__ ((noreturn))
+child_fail_bind (const struct spawn_plan *plan, enum child_step step, int bind_index)
+{
+  struct child_report report = { (int) step, errno, bind_index };
+
+  (void) !write (plan->error_fd, &report, sizeof report);
+  _exit (127);
+}
+
 static void __attribute__ ((noreturn))
 child_fail (const struct spawn_plan *plan, enum child_step step)
 {
-  int report[2] = { (int) step, errno };
-
-  (void) !write (plan->error_fd, report, sizeof report);
-  _exit (127);
+  child_fail_bind (plan, step, -1);
 }
 
 /* Create DIR (relative to the current directory, no trailing slash) and
@@ -335,7 +351,9 @@ populate_dev (void)
 
 /* Open every bind source before NEWROOT is covered. The kernel binds only
  * mounts of the caller's own mount namespace, so this happens here, in the
- * child, and not in the server. */
+ * child, and not in the server. The child already runs as the sandbox
+ * user, so each host path must be searchable by that user. Returns the
+ * index of the failing bind, or -1 when all are open. */
 static int
 open_bind_sources (struct spawn_plan *plan)
 {
@@ -351,15 +369,17 @@ open_bind_sources (struct spawn_plan *plan)
         {
           if (bind->optional && errno == ENOENT)
             continue;
-          return -1;
+          return (int) i;
         }
       if (fstat (bind->fd, &st) < 0)
-        return -1;
+        return (int) i;
       bind->kind = S_ISDIR (st.st_mode) ? BIND_DIR : BIND_FILE;
     }
-  return 0;
+  return -1;
 }
 
+/* Mount the binds of PHASE. Returns the index of the failing bind, or -1
+ * when all are mounted. */
 static int
 bind_phase (const struct spawn_plan *plan, enum bind_phase phase)
 {
@@ -367,8 +387,8 @@ bind_phase (const struct spawn_plan *plan, enum bind_phase phase)
 
   for (i = 0; i < plan->n_binds; i++)
     if (plan->binds[i].phase == phase && plan->binds[i].fd >= 0 && bind_one (&plan->binds[i]) < 0)
-      return -1;
-  return 0;
+      return (int) i;
+  return -1;
 }
 
 /* Body of the cloned child: finish the jail and execute the supervisor. */
@@ -380,6 +400,7 @@ child_main (struct spawn_plan *plan)
   char go;
   size_t i;
   int null_fd;
+  int failed_bind;
 
   /* Die with the server from the start, and hold no copy of the parent's
    * end of the sync pipe, so a server that dies now gives end of file. */
@@ -411,8 +432,9 @@ child_main (struct spawn_plan *plan)
 
   if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
     child_fail (plan, STEP_MOUNT_PRIVATE);
-  if (open_bind_sources (plan) < 0)
-    child_fail (plan, STEP_BIND);
+  failed_bind = open_bind_sources (plan);
+  if (failed_bind >= 0)
+    child_fail_bind (plan, STEP_BIND, failed_bind);
   if (mount ("tmpfs", NEWROOT, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755") < 0)
     child_fail (plan, STEP_ROOT_TMPFS);
   if (chdir (NEWROOT) < 0)
@@ -421,8 +443,9 @@ child_main (struct spawn_plan *plan)
   /* /usr and host /etc entries. */
   if (mkdir ("etc", 0755) < 0)
     child_fail (plan, STEP_ETC);
-  if (bind_phase (plan, PHASE_ROOT) < 0)
-    child_fail (plan, STEP_BIND);
+  failed_bind = bind_phase (plan, PHASE_ROOT);
+  if (failed_bind >= 0)
+    child_fail_bind (plan, STEP_BIND, failed_bind);
   for (i = 0; i < plan->n_links; i++)
     if (symlink (plan->link_targets[i], plan->links[i]) < 0)
       child_fail (plan, STEP_LINKS);
@@ -439,8 +462,9 @@ child_main (struct spawn_plan *plan)
   if (mkdir ("dev", 0755) < 0
       || mount ("tmpfs", "dev", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=64k,mode=0755") < 0)
     child_fail (plan, STEP_DEV);
-  if (bind_phase (plan, PHASE_DEV) < 0)
-    child_fail (plan, STEP_DEV);
+  failed_bind = bind_phase (plan, PHASE_DEV);
+  if (failed_bind >= 0)
+    child_fail_bind (plan, STEP_DEV, failed_bind);
   if (populate_dev () < 0)
     child_fail (plan, STEP_DEV);
   /* Read-only once populated; the device binds are mounts of their own and
@@ -455,8 +479,9 @@ child_main (struct spawn_plan *plan)
   if (mkdir ("sandbox", 0755) < 0
       || mount ("tmpfs", "sandbox", "tmpfs", MS_NOSUID | MS_NODEV, plan->work_options) < 0)
     child_fail (plan, STEP_WORK);
-  if (bind_phase (plan, PHASE_LAST) < 0)
-    child_fail (plan, STEP_BIND);
+  failed_bind = bind_phase (plan, PHASE_LAST);
+  if (failed_bind >= 0)
+    child_fail_bind (plan, STEP_BIND, failed_bind);
 
   /* pivot_root(".", ".") stacks the old root under the new one; detaching
    * it leaves only the new root. */
@@ -762,7 +787,7 @@ spawn_supervisor (sandbox_engine *engine, sandbox *sb, omcp_error *err)
   int sockets[2] = { -1, -1 };
   cleanup_close int sync_read = -1, sync_write = -1, error_read = -1, error_write = -1;
   int pipes[2];
-  int report[2];
+  struct child_report report;
   ssize_t n;
   int ret = -1;
 
@@ -851,16 +876,20 @@ spawn_supervisor (sandbox_engine *engine, sandbox *sb, omcp_error *err)
         goto fail_child;
       }
   }
-  n = TEMP_FAILURE_RETRY (read (error_read, report, sizeof report));
+  n = TEMP_FAILURE_RETRY (read (error_read, &report, sizeof report));
   if (n == (ssize_t) sizeof report)
     {
-      const char *step = report[0] > 0 && (size_t) report[0] < N_ELEMENTS (step_names)
-                           ? step_names[report[0]] : "unknown step";
-      if (report[1] == ENOSYS)
-        omcp_error_set (err, report[1], "%s: the kernel lacks a system call that omcp needs "
+      const char *step = report.step > 0 && (size_t) report.step < N_ELEMENTS (step_names)
+                           ? step_names[report.step] : "unknown step";
+
+      if (report.errnum == ENOSYS)
+        omcp_error_set (err, report.errnum, "%s: the kernel lacks a system call that omcp needs "
                         "(Linux 5.12 or later is required)", step);
+      else if (report.bind_index >= 0 && (size_t) report.bind_index < plan->n_binds)
+        omcp_error_set (err, report.errnum, "%s %s", step,
+                        plan->binds[report.bind_index].host_path);
       else
-        omcp_error_set (err, report[1], "%s", step);
+        omcp_error_set (err, report.errnum, "%s", step);
       goto fail_child;
     }
   if (n != 0)
