@@ -10,6 +10,7 @@
 #include "dotenv.h"
 #include "log.h"
 #include "mcp.h"
+#include "packages.h"
 #include "pool.h"
 #include "sandbox.h"
 #include "tools.h"
@@ -73,6 +74,7 @@ tools_settings_from (const struct omcp_config *config, struct tools_settings *ts
   ts->max_output_bytes = (size_t) config->execution_max_output_bytes;
   ts->sandbox_timeout_ms = config->sandbox_timeout_s * 1000;
   ts->package_install_enabled = config->package_install_enabled;
+  ts->package_allowlist = config->package_allowlist;
 }
 
 static int
@@ -82,6 +84,27 @@ check_python (const struct omcp_config *config)
     {
       fprintf (stderr, "omcp: SANDBOX_PYTHON %s is not executable: %s\n", config->sandbox_python,
                strerror (errno));
+      return -1;
+    }
+  return 0;
+}
+
+/* With installation enabled, the wheelhouse must be an existing absolute
+ * directory and the allowlist a list of names. Either mistake stops the
+ * server: the operator asked for installation, and serving without it
+ * would only fail later, at the agent. */
+static int
+check_packages (const struct omcp_config *config, size_t *allowed)
+{
+  omcp_error err;
+
+  *allowed = 0;
+  if (!config->package_install_enabled)
+    return 0;
+  if (package_wheelhouse_check (config->package_wheelhouse, &err) < 0
+      || package_allowlist_check (config->package_allowlist, allowed, &err) < 0)
+    {
+      fprintf (stderr, "omcp: %s\n", err.message);
       return -1;
     }
   return 0;
@@ -97,14 +120,23 @@ command_serve (void)
   sandbox_pool *pool = NULL;
   mcp_server *server = NULL;
   sandbox *probe = NULL;
+  struct sandbox_bind wheelhouse_bind = { NULL, PACKAGE_WHEELHOUSE_MOUNT };
+  size_t allowed_packages;
   omcp_error err;
   int ret;
 
   mcp_block_signals ();
-  if (load_config (&config) < 0 || check_python (&config) < 0)
+  if (load_config (&config) < 0 || check_python (&config) < 0
+      || check_packages (&config, &allowed_packages) < 0)
     return 2;
   sandbox_config_from (&config, &sc);
   tools_settings_from (&config, &settings);
+  if (config.package_install_enabled)
+    {
+      wheelhouse_bind.host_path = config.package_wheelhouse;
+      sc.extra_binds = &wheelhouse_bind;
+      sc.n_extra_binds = 1;
+    }
 
   /* Refuse to serve rather than run code with a layer missing: build one
    * sandbox now, which exercises every layer but the Python run. */
@@ -115,7 +147,12 @@ command_serve (void)
     }
   if (sandbox_create (engine, "startup-check", &probe, &err) < 0)
     {
-      log_error ("main", "cannot start: %s", err.message);
+      /* The child opens bind sources as the unprivileged sandbox user. */
+      if (config.package_install_enabled && strstr (err.message, config.package_wheelhouse))
+        log_error ("main", "cannot start: %s; PACKAGE_WHEELHOUSE and its parent directories "
+                   "must be readable and searchable by every user", err.message);
+      else
+        log_error ("main", "cannot start: %s", err.message);
       sandbox_engine_free (engine);
       return 1;
     }
@@ -129,9 +166,12 @@ command_serve (void)
                     "execute_python_code, and remove it with remove_sandbox when done.",
   });
   tools_register_sandbox (server, pool, &settings);
-  if (config.package_install_enabled)
-    log_warning ("main", "PACKAGE_INSTALL_ENABLED=true, but this version cannot install "
-                         "packages yet: install_package will report that it is not available");
+  if (config.package_install_enabled && allowed_packages == 0)
+    log_warning ("main", "PACKAGE_INSTALL_ENABLED=true but PACKAGE_ALLOWLIST is empty: "
+                         "install_package rejects every package");
+  else if (config.package_install_enabled)
+    log_info ("main", "package installation enabled wheelhouse=%s allowed_packages=%zu",
+              config.package_wheelhouse, allowed_packages);
 
   log_info ("main", "serving MCP on stdio version=%s limits=%s max_sandboxes=%lld", OMCP_VERSION,
             sandbox_engine_limits_backend (engine), (long long) config.max_sandboxes);

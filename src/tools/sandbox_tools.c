@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "packages.h"
 #include "tools.h"
 
 /* Exit code of an execution refused because the sandbox is busy
@@ -56,6 +57,22 @@ optional_integer (json_t *args, const char *name, json_int_t *out)
     return false;
   *out = json_integer_value (v);
   return true;
+}
+
+/* The deadline of an execution: the call's "timeout" clamped to [1 s,
+ * EXECUTION_MAX_TIMEOUT], or EXECUTION_DEFAULT_TIMEOUT. */
+static int64_t
+requested_timeout_ms (json_t *args, const struct tools_settings *s)
+{
+  json_int_t timeout_s;
+
+  if (!optional_integer (args, "timeout", &timeout_s))
+    return s->default_timeout_ms;
+  if (timeout_s < 1)
+    timeout_s = 1;
+  if (timeout_s > s->max_timeout_ms / 1000)
+    timeout_s = s->max_timeout_ms / 1000;
+  return timeout_s * 1000;
 }
 
 /* ---- ping ---- */
@@ -195,7 +212,6 @@ tool_execute_python_code (mcp_call *call, json_t *args, void *userdata)
   const char *id = json_string_value (json_object_get (args, "sandbox_id"));
   json_t *code_json = json_object_get (args, "code");
   struct sandbox_exec_result result;
-  json_int_t timeout_s;
   int64_t timeout_ms;
   sandbox *sb;
   omcp_error err;
@@ -212,17 +228,7 @@ tool_execute_python_code (mcp_call *call, json_t *args, void *userdata)
   if (is_blank (json_string_value (code_json)))
     return execution_failure (1, false, "Python code must be a non-empty string");
 
-  timeout_ms = s->default_timeout_ms;
-  if (optional_integer (args, "timeout", &timeout_s))
-    {
-      /* Clamp to [1 s, EXECUTION_MAX_TIMEOUT]. */
-      if (timeout_s < 1)
-        timeout_s = 1;
-      if (timeout_s > s->max_timeout_ms / 1000)
-        timeout_s = s->max_timeout_ms / 1000;
-      timeout_ms = timeout_s * 1000;
-    }
-
+  timeout_ms = requested_timeout_ms (args, s);
   sb = sandbox_pool_acquire (t->pool, id, &err);
   if (sb == NULL)
     return execution_failure (1, false, err.message);
@@ -254,20 +260,78 @@ tool_execute_python_code (mcp_call *call, json_t *args, void *userdata)
 /* ---- install_package ---- */
 
 static json_t *
+install_result_json (const struct package_install_result *r)
+{
+  cleanup_free char *message = NULL, *output = NULL;
+  size_t message_len, output_len;
+
+  /* pip's text may be cut anywhere, and JSON strings must be UTF-8. */
+  message = utf8_sanitize (r->message, strlen (r->message), &message_len);
+  output = utf8_sanitize (r->output ? r->output : "", r->output ? strlen (r->output) : 0,
+                          &output_len);
+  return json_pack ("{s:b, s:s%, s:s%, s:i, s:b, s:I}", "success", r->installed,
+                    r->installed ? "message" : "error", message, message_len, "output", output,
+                    output_len, "exit_code", r->exit_code, "sandbox_destroyed",
+                    r->sandbox_destroyed, "duration_ms", (json_int_t) r->duration_ms);
+}
+
+static json_t *
 tool_install_package (mcp_call *call, json_t *args, void *userdata)
 {
   struct sandbox_tools *t = userdata;
+  const struct tools_settings *s = t->settings;
+  const char *id = json_string_value (json_object_get (args, "sandbox_id"));
+  const char *requirement = json_string_value (json_object_get (args, "package"));
+  struct package_install_result result;
+  struct package_pin pin;
+  sandbox *sb;
+  omcp_error err;
+  json_t *reply;
+  int ret;
 
-  (void) args;
-  if (!t->settings->package_install_enabled)
+  if (!s->package_install_enabled)
     {
       log_info ("tools", "install_package rejected request=%s reason=\"disabled by policy\"",
                 mcp_call_request_id (call));
       return failure ("Package installation is disabled by policy");
     }
-  /* TODO: install pinned wheels from a local wheelhouse; until then the
-   * tool refuses even when enabled. */
-  return failure ("Package installation is not available in this version of omcp");
+  if (package_requirement_check (requirement, s->package_allowlist, &pin, &err) < 0)
+    {
+      log_info ("tools", "install_package rejected request=%s sandbox=%s reason=\"%s\"",
+                mcp_call_request_id (call), id, err.errnum == EPERM ? "not allowed" : "invalid");
+      return failure ("%s", err.message);
+    }
+
+  sb = sandbox_pool_acquire (t->pool, id, &err);
+  if (sb == NULL)
+    return failure ("%s", err.message);
+  ret = package_install (sb, &(struct package_install_request) {
+                           .python = s->python,
+                           .pin = &pin,
+                           .exec_id = mcp_call_request_id (call),
+                           .timeout_ms = requested_timeout_ms (args, s),
+                           .max_output_bytes = s->max_output_bytes,
+                           .cancel_fd = mcp_call_cancel_fd (call),
+                           .on_progress = report_progress,
+                           .progress_userdata = call,
+                         },
+                         &result, &err);
+  sandbox_pool_release (t->pool, sb);
+  if (ret < 0)
+    {
+      if (err.errnum != EBUSY)
+        log_warning ("tools", "install_package failed request=%s sandbox=%s error=\"%s\"",
+                     mcp_call_request_id (call), id, err.message);
+      return failure ("%s", err.message);
+    }
+
+  log_info ("tools", "install_package request=%s sandbox=%s package=%s==%s installed=%d "
+            "exit_code=%d destroyed=%d ms=%lld", mcp_call_request_id (call), id, pin.name,
+            pin.version, result.installed, result.exit_code, result.sandbox_destroyed,
+            (long long) result.duration_ms);
+  reply = install_result_json (&result);
+  package_install_result_clear (&result);
+  return reply;
 }
 
 /* ---- registration ---- */
@@ -296,9 +360,6 @@ tools_register_sandbox (mcp_server *server, sandbox_pool *pool, const struct too
 {
   json_t *sandbox_id = json_pack ("{s:s, s:s}", "type", "string", "description",
                                   "Id returned by create_sandbox");
-  json_t *generic_output = json_pack ("{s:s, s:{s:{s:s}, s:{s:s}}, s:[s]}", "type", "object",
-                                      "properties", "success", "type", "boolean", "error", "type",
-                                      "string", "required", "success");
 
   tools_state.pool = pool;
   tools_state.settings = settings;
@@ -389,16 +450,25 @@ tools_register_sandbox (mcp_server *server, sandbox_pool *pool, const struct too
   mcp_server_add_tool (server, &(struct mcp_tool) {
     .name = "install_package",
     .title = "Install package",
-    .description = "Install a Python package into a sandbox. Disabled unless the server sets "
-                   "PACKAGE_INSTALL_ENABLED=true.",
-    .input_schema = schema_object (json_pack ("{s:O, s:{s:s}, s:{s:[s, s]}}", "sandbox_id",
-                                              sandbox_id, "package", "type", "string", "timeout",
-                                              "type", "integer", "null"),
-                                   json_pack ("[s, s]", "sandbox_id", "package")),
-    .output_schema = json_incref (generic_output),
+    .description =
+      "Install one Python package into a sandbox from the server's local wheelhouse, without "
+      "network. The package must be one exact pin, name==version, of a name the server allows. "
+      "Later executions in the same sandbox can import it. Disabled unless the server sets "
+      "PACKAGE_INSTALL_ENABLED=true.",
+    .input_schema = schema_object (
+      json_pack ("{s:O, s:{s:s, s:s}, s:{s:[s, s], s:s}}", "sandbox_id", sandbox_id, "package",
+                 "type", "string", "description", "One exact pin, such as name==1.2.3",
+                 "timeout", "type", "integer", "null", "description",
+                 "Seconds before the installation is killed (clamped to the server's maximum)"),
+      json_pack ("[s, s]", "sandbox_id", "package")),
+    .output_schema = json_pack (
+      "{s:s, s:{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}, s:[s]}", "type",
+      "object", "properties", "success", "type", "boolean", "message", "type", "string", "error",
+      "type", "string", "output", "type", "string", "exit_code", "type", "integer",
+      "sandbox_destroyed", "type", "boolean", "duration_ms", "type", "integer", "required",
+      "success"),
     .fn = tool_install_package, .userdata = &tools_state,
   });
 
   json_decref (sandbox_id);
-  json_decref (generic_output);
 }

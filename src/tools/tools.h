@@ -14,11 +14,13 @@ struct tools_settings
   size_t max_output_bytes;        /* stdout and stderr together */
   int64_t sandbox_timeout_ms;     /* idle time after which a sandbox is inactive */
   bool package_install_enabled;
+  const char *package_allowlist;  /* PACKAGE_ALLOWLIST, comma-separated */
 };
 
 /* Register ping, create_sandbox, list_sandboxes, remove_sandbox,
  * execute_python_code and install_package. POOL and SETTINGS must outlive
- * the server. */
+ * the server. install_package expects every sandbox of POOL to have the
+ * wheelhouse at PACKAGE_WHEELHOUSE_MOUNT when installation is enabled. */
 void tools_register_sandbox (mcp_server *server, sandbox_pool *pool,
                              const struct tools_settings *settings);
 
