@@ -175,9 +175,9 @@ static const char *const step_names[] = {
   [STEP_EXEC] = "execute supervisor",
 };
 
-/* What the child sends over error_fd when it fails: the step, its errno
- * and, for a bind, the index of the failing entry in plan->binds (-1
- * otherwise), so the parent can name the host path. */
+/* Failure report of the child over error_fd: the step, its errno and,
+ * for a bind, the index of the failing entry in plan->binds (-1
+ * otherwise), so that the parent can name the host path. */
 struct child_report
 {
   int step;

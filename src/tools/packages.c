@@ -1,6 +1,6 @@
 /* The requirement policy of install_package and the pip run inside a
  * sandbox. The policy admits exactly one pin, name==version, of a name on
- * the operator's allowlist; pip then installs it from the read-only
+ * the operator's allowlist. pip then installs it from the read-only
  * wheelhouse with no index, so the sandbox needs no network. */
 #include "packages.h"
 
@@ -10,10 +10,10 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-/* Longest requirement text accepted, before any other check. */
+/* Maximum length of a requirement, checked before anything else. */
 #define REQUIREMENT_MAX (PACKAGE_NAME_MAX + 2 + PACKAGE_VERSION_MAX)
 
-/* Longest excerpt of a requirement quoted in a message. */
+/* Maximum length of a requirement excerpt quoted in a message. */
 #define QUOTE_MAX 80
 
 /* Bytes of pip's output kept in the result. */
@@ -71,8 +71,8 @@ is_valid_version (const char *version)
   regex_t re;
   int ret;
 
-  /* The pattern is constant, so compiling it cannot fail at run time
-   * unless memory runs out; reject the version then. */
+  /* regcomp fails on this valid pattern only when memory runs out, and
+   * the version is rejected then. */
   if (regcomp (&re, version_pattern, REG_EXTENDED | REG_ICASE | REG_NOSUB) != 0)
     return false;
   ret = regexec (&re, version, 0, NULL, 0);
@@ -592,7 +592,9 @@ package_install (sandbox *sb, const struct package_install_request *request,
    * --no-index with --find-links on the read-only wheelhouse is the only
    * source, and --only-binary keeps pip from building source archives.
    * --upgrade replaces an earlier version in the target. "--" ends the
-   * options, although the policy already rejects a leading '-'. */
+   * options, although the policy already rejects a leading '-'.
+   * NOTE: pip unpacks into TMPDIR before it moves the files into the
+   * target, so a package must also fit into the sandbox's 100 MB /tmp. */
   const char *argv[] = {
     request->python, "-I", "-m", "pip", "install",
     "--isolated", "--no-index", "--find-links", PACKAGE_WHEELHOUSE_MOUNT,
@@ -641,7 +643,7 @@ package_install (sandbox *sb, const struct package_install_request *request,
     }
   else if (r.message[0])
     /* Timeout, output limit, memory limit, cancellation or a destroyed
-     * sandbox: the engine's own words say which. */
+     * sandbox, as the engine's message states. */
     snprintf (result->message, sizeof result->message, "%s==%s was not installed: %s",
               request->pin->name, request->pin->version, r.message);
   else

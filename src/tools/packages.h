@@ -11,14 +11,14 @@
 #include "sandbox.h"
 #include "util.h"
 
-/* Where the wheelhouse appears, read-only, inside every sandbox. */
+/* Mount point of the read-only wheelhouse inside every sandbox. */
 #define PACKAGE_WHEELHOUSE_MOUNT "/wheelhouse"
 
-/* Where pip installs; python/bootstrap.py appends it to sys.path. */
+/* Target directory of pip. python/bootstrap.py appends it to sys.path. */
 #define PACKAGE_TARGET_DIR "/sandbox/packages"
 
-/* Longest project name and version accepted. Real names and versions are
- * far shorter, and the bounds keep every message short. */
+/* Maximum lengths of a project name and a version. Real names and
+ * versions are far shorter, and the bounds keep every message short. */
 #define PACKAGE_NAME_MAX 100
 #define PACKAGE_VERSION_MAX 64
 
@@ -40,7 +40,8 @@ int package_allowlist_check (const char *allowlist, size_t *count, omcp_error *e
 
 /* Check REQUIREMENT against the policy: exactly one pin name==version whose
  * normalised name is in ALLOWLIST. Whitespace around the requirement is
- * ignored. On rejection, ERR says why in a sentence meant for the agent. */
+ * ignored. On rejection, ERR states the reason in sentences meant for the
+ * agent. */
 int package_requirement_check (const char *requirement, const char *allowlist,
                                struct package_pin *pin, omcp_error *err) OMCP_WUR;
 

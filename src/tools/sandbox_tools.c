@@ -59,22 +59,6 @@ optional_integer (json_t *args, const char *name, json_int_t *out)
   return true;
 }
 
-/* The deadline of an execution: the call's "timeout" clamped to [1 s,
- * EXECUTION_MAX_TIMEOUT], or EXECUTION_DEFAULT_TIMEOUT. */
-static int64_t
-requested_timeout_ms (json_t *args, const struct tools_settings *s)
-{
-  json_int_t timeout_s;
-
-  if (!optional_integer (args, "timeout", &timeout_s))
-    return s->default_timeout_ms;
-  if (timeout_s < 1)
-    timeout_s = 1;
-  if (timeout_s > s->max_timeout_ms / 1000)
-    timeout_s = s->max_timeout_ms / 1000;
-  return timeout_s * 1000;
-}
-
 /* ---- ping ---- */
 
 static json_t *
@@ -212,6 +196,7 @@ tool_execute_python_code (mcp_call *call, json_t *args, void *userdata)
   const char *id = json_string_value (json_object_get (args, "sandbox_id"));
   json_t *code_json = json_object_get (args, "code");
   struct sandbox_exec_result result;
+  json_int_t timeout_s;
   int64_t timeout_ms;
   sandbox *sb;
   omcp_error err;
@@ -228,7 +213,17 @@ tool_execute_python_code (mcp_call *call, json_t *args, void *userdata)
   if (is_blank (json_string_value (code_json)))
     return execution_failure (1, false, "Python code must be a non-empty string");
 
-  timeout_ms = requested_timeout_ms (args, s);
+  timeout_ms = s->default_timeout_ms;
+  if (optional_integer (args, "timeout", &timeout_s))
+    {
+      /* Clamp to [1 s, EXECUTION_MAX_TIMEOUT]. */
+      if (timeout_s < 1)
+        timeout_s = 1;
+      if (timeout_s > s->max_timeout_ms / 1000)
+        timeout_s = s->max_timeout_ms / 1000;
+      timeout_ms = timeout_s * 1000;
+    }
+
   sb = sandbox_pool_acquire (t->pool, id, &err);
   if (sb == NULL)
     return execution_failure (1, false, err.message);
@@ -258,6 +253,23 @@ tool_execute_python_code (mcp_call *call, json_t *args, void *userdata)
 }
 
 /* ---- install_package ---- */
+
+/* The deadline of an installation: the call's "timeout" clamped to [1 s,
+ * EXECUTION_MAX_TIMEOUT], or EXECUTION_DEFAULT_TIMEOUT, as for an
+ * execution. */
+static int64_t
+requested_timeout_ms (json_t *args, const struct tools_settings *s)
+{
+  json_int_t timeout_s;
+
+  if (!optional_integer (args, "timeout", &timeout_s))
+    return s->default_timeout_ms;
+  if (timeout_s < 1)
+    timeout_s = 1;
+  if (timeout_s > s->max_timeout_ms / 1000)
+    timeout_s = s->max_timeout_ms / 1000;
+  return timeout_s * 1000;
+}
 
 static json_t *
 install_result_json (const struct package_install_result *r)

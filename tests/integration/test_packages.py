@@ -21,7 +21,7 @@ from omcp_client import ServerTestCase
 
 ALLOWLIST = "omcp-demo, Omcp_Needs_Helper ,omcp.deep, omcp-slow,omcp-many"
 
-# Helper packages that the wheelhouse holds but the allowlist does not name.
+# Helper packages that the wheelhouse contains but the allowlist does not name.
 HELPER_PARTS = 30
 
 
@@ -158,6 +158,12 @@ class Install(PackageTestCase):
 
         probe = self.import_probe(sandbox_id, "omcp_demo")
         self.assertEqual(probe, {"value": "one", "file": "/sandbox/packages/omcp_demo.py"})
+
+        # pip left no cache or temporary files behind.
+        left = self.run_json(self.server, sandbox_id,
+                             "import json, os\n"
+                             "print(json.dumps([os.listdir('/sandbox'), os.listdir('/tmp')]))")
+        self.assertEqual(left, [["packages"], []])
 
     def test_pip_uses_only_wheelhouse(self):
         sandbox_id = self.new_sandbox(self.server)
