@@ -273,6 +273,24 @@ print(json.dumps({"errors": errors, "options": options,
         # The sandbox still works afterwards.
         self.install_ok(sandbox_id, "omcp-demo==1.0")
 
+    def test_busy_sandbox_rejected(self):
+        sandbox_id = self.new_sandbox(self.server)
+        request_id = self.server.start_tool_call(
+            "execute_python_code",
+            {"sandbox_id": sandbox_id, "code": "import time\nprint('started', flush=True)\n"
+                                               "time.sleep(10)"})
+        omcp_client.wait_until(
+            lambda: self.server.running() and self.run_busy_probe(sandbox_id), 10)
+        result = self.install(sandbox_id, "omcp-demo==1.0")
+        self.assertIs(result.get("success"), False, f"result: {result!r}")
+        self.assertIn("already executing", result.get("error", ""))
+        self.assertIs(self.server.tool_result(request_id).get("success"), True)
+
+    def run_busy_probe(self, sandbox_id):
+        """True once the sandbox is executing: a second execution is refused."""
+        result = self.server.execute(sandbox_id, "pass")
+        return result.get("exit_code") == 75
+
     def test_unknown_sandbox(self):
         result = self.install(str(uuid.uuid4()), "omcp-demo==1.0")
         self.assertIs(result.get("success"), False, f"result: {result!r}")
