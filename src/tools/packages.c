@@ -185,9 +185,9 @@ quote_requirement (const char *text, size_t len, char *out, size_t size)
 {
   size_t i, n = 0;
 
-  for (i = 0; i < len && n + 4 < size; i++)
+  for (i = 0; i < len; i++)
     {
-      if (i == QUOTE_MAX)
+      if (i == QUOTE_MAX || n + 4 >= size)
         {
           memcpy (out + n, "...", 3);
           n += 3;

@@ -189,6 +189,7 @@ rejection_quotes_requirement (void **state)
   long_name[sizeof long_name - 1] = '\0';
   assert_int_equal (package_requirement_check (long_name, "a", &pin, &err), -1);
   assert_non_null (strstr (err.message, "longer than"));
+  assert_non_null (strstr (err.message, "aaa...'"));
   assert_true (strlen (err.message) < 300);
 }
 
