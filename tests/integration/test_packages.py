@@ -287,7 +287,7 @@ print(json.dumps({"errors": errors, "options": options,
         self.assertIs(self.server.tool_result(request_id).get("success"), True)
 
     def run_busy_probe(self, sandbox_id):
-        """True once the sandbox is executing: a second execution is refused."""
+        """True once the sandbox is executing: a second execution is rejected."""
         result = self.server.execute(sandbox_id, "pass")
         return result.get("exit_code") == 75
 
