@@ -114,6 +114,7 @@ command_serve (void)
   struct omcp_config config;
   struct sandbox_config sc;
   struct tools_settings settings;
+  struct db_config db_config;
   sandbox_engine *engine = NULL;
   sandbox_pool *pool = NULL;
   mcp_server *server = NULL;
@@ -150,6 +151,9 @@ command_serve (void)
                     "execute_python_code, and remove it with remove_sandbox when done.",
   });
   tools_register_sandbox (server, pool, &settings);
+  db_config_from (&config, &db_config);
+  if (config.admin_tools)
+    tools_register_admin (server, &db_config);
   if (config.package_install_enabled)
     log_warning ("main", "PACKAGE_INSTALL_ENABLED=true, but this version cannot install "
                          "packages yet: install_package will report that it is not available");
@@ -331,19 +335,19 @@ static void
 display_progress (void *userdata, const char *table, int64_t rows, double elapsed_s, bool done)
 {
   struct load_display *d = userdata;
-  char rate[32] = "";
+  char rate[40] = "";
 
   /* A rate over less than 10 ms says little. */
   if (elapsed_s >= 0.01)
-    snprintf (rate, sizeof rate, "%.0f rows/s", (double) rows / elapsed_s);
+    snprintf (rate, sizeof rate, " %12.0f rows/s", (double) rows / elapsed_s);
   if (d->terminal)
     {
-      fprintf (stderr, "\r\033[K  %-24s %10lld rows %16s%s", table, (long long) rows, rate,
+      fprintf (stderr, "\r\033[K  %-24s %10lld rows%s%s", table, (long long) rows, rate,
                done ? "\n" : "");
       d->line_open = !done;
     }
   else if (done)
-    fprintf (stderr, "  %-24s %10lld rows %16s\n", table, (long long) rows, rate);
+    fprintf (stderr, "  %-24s %10lld rows%s\n", table, (long long) rows, rate);
   fflush (stderr);
 }
 

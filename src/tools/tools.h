@@ -2,6 +2,7 @@
 #ifndef OMCP_TOOLS_H
 #define OMCP_TOOLS_H
 
+#include "db.h"
 #include "mcp.h"
 #include "pool.h"
 #include "sandbox.h"
@@ -21,6 +22,10 @@ struct tools_settings
  * the server. */
 void tools_register_sandbox (mcp_server *server, sandbox_pool *pool,
                              const struct tools_settings *settings);
+
+/* Register create_omop_schema and load_omop_csv, which write to the
+ * database described by CONFIG. CONFIG must outlive the server. */
+void tools_register_admin (mcp_server *server, const struct db_config *config);
 
 /* Run CODE with the sandbox's Python in isolated mode, in /sandbox, with an
  * environment built here. Used by execute_python_code and `omcp run`. */
