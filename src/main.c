@@ -96,6 +96,15 @@ db_config_from (const struct omcp_config *config, struct db_config *dc)
   dc->timeout_ms = config->query_timeout_ms;
 }
 
+static void
+data_settings_from (const struct omcp_config *config, struct data_tools_settings *ds)
+{
+  db_config_from (config, &ds->db);
+  ds->max_rows = config->query_max_rows;
+  ds->default_limit = config->query_default_limit;
+  ds->allow_unsafe_sql = config->allow_unsafe_sql;
+}
+
 static int
 check_python (const struct omcp_config *config)
 {
@@ -114,7 +123,7 @@ command_serve (void)
   struct omcp_config config;
   struct sandbox_config sc;
   struct tools_settings settings;
-  struct db_config db_config;
+  struct data_tools_settings data_settings;
   sandbox_engine *engine = NULL;
   sandbox_pool *pool = NULL;
   mcp_server *server = NULL;
@@ -151,9 +160,13 @@ command_serve (void)
                     "execute_python_code, and remove it with remove_sandbox when done.",
   });
   tools_register_sandbox (server, pool, &settings);
-  db_config_from (&config, &db_config);
+  data_settings_from (&config, &data_settings);
+  tools_register_data (server, &data_settings);
   if (config.admin_tools)
-    tools_register_admin (server, &db_config);
+    tools_register_admin (server, &data_settings.db);
+  if (config.allow_unsafe_sql)
+    log_warning ("main", "ALLOW_UNSAFE_SQL=true: query_omop_table accepts a raw WHERE clause; "
+                         "the read-only SQL policy still applies to it");
   if (config.package_install_enabled)
     log_warning ("main", "PACKAGE_INSTALL_ENABLED=true, but this version cannot install "
                          "packages yet: install_package will report that it is not available");
@@ -167,6 +180,7 @@ command_serve (void)
   /* Every call has finished: remove the sandboxes, then the engine. */
   sandbox_pool_free (pool);
   mcp_server_free (server);
+  tools_data_close ();
   sandbox_engine_free (engine);
   log_info ("main", "stopped");
   return ret < 0 ? 1 : 0;
