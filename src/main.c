@@ -351,7 +351,7 @@ display_progress (void *userdata, const char *table, int64_t rows, double elapse
   struct load_display *d = userdata;
   char rate[40] = "";
 
-  /* A rate over less than 10 ms says little. */
+  /* A rate measured over less than 10 ms is noise. */
   if (elapsed_s >= 0.01)
     snprintf (rate, sizeof rate, " %12.0f rows/s", (double) rows / elapsed_s);
   if (d->terminal)
