@@ -442,7 +442,7 @@ command_cdm_load (const char *path)
           (long long) summary.rows_loaded, summary.files_loaded, summary.seconds,
           summary.seconds > 0 ? (double) summary.rows_loaded / summary.seconds : 0);
   if (ret < 0)
-    printf ("%zu files failed and loaded nothing (%lld rows rejected); see the messages above.\n",
+    printf ("%zu files failed and loaded nothing (rejected rows: %lld); see the messages above.\n",
             summary.files_failed, (long long) summary.rows_rejected);
   if (ret < 0 && summary.files_failed == 0)
     fprintf (stderr, "omcp: %s\n", err.message);

@@ -21,10 +21,19 @@ import zipfile
 import omcp_client
 import pg_server
 
-SYNTHEA_ZIP = pathlib.Path(__file__).resolve().parents[3] / "shared" / "omop" / "synthea27nj" \
-    / "Synthea27Nj_5.4.zip"
-if not SYNTHEA_ZIP.exists():
-    SYNTHEA_ZIP = pathlib.Path("/work/shared/omop/synthea27nj/Synthea27Nj_5.4.zip")
+def find_synthea_zip():
+    """Return the Synthea27Nj export beside the repository (or beside the
+    directory of a git worktree), or OMCP_SYNTHEA_ZIP when set."""
+    if os.environ.get("OMCP_SYNTHEA_ZIP"):
+        return pathlib.Path(os.environ["OMCP_SYNTHEA_ZIP"])
+    relative = pathlib.Path("shared", "omop", "synthea27nj", "Synthea27Nj_5.4.zip")
+    for base in omcp_client.REPO_ROOT.parents[:2]:
+        if (base / relative).exists():
+            return base / relative
+    return omcp_client.REPO_ROOT.parent / relative
+
+
+SYNTHEA_ZIP = find_synthea_zip()
 
 
 def csv_record_counts(zip_path):
