@@ -51,7 +51,9 @@ file_uri (const char *path, const char *mode)
   char *uri = xmalloc (3 * len + 32);
   char *p = uri;
 
-  p += sprintf (p, "file:");
+  /* An empty authority ("file://" before an absolute path) keeps a path
+   * that starts with "//" from being read as a host name. */
+  p += sprintf (p, path[0] == '/' ? "file://" : "file:");
   for (; *path; path++)
     {
       unsigned char c = (unsigned char) *path;
