@@ -269,7 +269,15 @@ count_persons (sqlite3 *db)
 static const char *
 outcome_name (enum outcome o)
 {
-  return o == ACCEPT ? "accepted" : o == REFUSE ? "refused" : "invalid";
+  switch (o)
+    {
+    case ACCEPT:
+      return "accepted";
+    case REFUSE:
+      return "refused";
+    default:
+      return "invalid";
+    }
 }
 
 static enum outcome
@@ -491,7 +499,7 @@ sqlite_writes_leave_rows (void **state)
 }
 
 /* libpg_query keeps per-thread state: checks from several threads at once
- * give the same answers. */
+ * give the same results. */
 static void *
 check_in_thread (void *arg)
 {
