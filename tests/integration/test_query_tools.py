@@ -403,6 +403,10 @@ class QueryToolsTest(ServerTestCase):
                      "SELECT count(*) AS n, 'DELETE; --' AS \"drop table\" FROM p"})
         self.assertEqual(cte["rows"], [[self.persons, "DELETE; --"]])
 
+        # The backend reads a backslash in '...' as the policy's scanner does.
+        backslash = self.ok("Select_Query", {"query": "SELECT 'a\\' AS s"})
+        self.assertEqual(backslash["rows"], [["a\\"]])
+
     def test_select_query_row_cap(self):
         result = self.ok("Select_Query", {"query": "SELECT * FROM omop_cdm.measurement"})
         self.assertEqual(result["count"], 1000)

@@ -46,6 +46,9 @@ static const struct policy_case cases[] = {
   { "SELECT person_id AS \"delete; drop -- x\" FROM omop_cdm.person", ACCEPT, ACCEPT },
   { "SELECT 'it''s; $$ FOR UPDATE'", ACCEPT, ACCEPT },
   { "SELECT lower('SELECT INTO')", ACCEPT, ACCEPT },
+  /* A backslash is an ordinary character in '...' on both backends. */
+  { "SELECT 'a\\' AS s", ACCEPT, ACCEPT },
+  { "SELECT 'a\\' , pg_sleep(1) , ''", REFUSE, REFUSE },
   /* A parenthesised SELECT is PostgreSQL only. */
   { "(SELECT 1) UNION (SELECT 2)", ACCEPT, INVALID },
   /* FOR in SUBSTRING is no locking clause (PostgreSQL only syntax). */
