@@ -523,6 +523,16 @@ db_sqlite_open (const struct db_config *config, bool read_only, db **out, omcp_e
                            sqlite3_errmsg (conn->handle));
       goto fail;
     }
+  /* A load keeps a whole table's new pages in one transaction: with the
+   * default 2 MiB cache they would spill to the file halfway. */
+  if (!read_only
+      && sqlite3_exec (conn->handle, "PRAGMA " DB_CDM_SCHEMA ".cache_size = -262144", NULL, NULL,
+                       NULL)
+           != SQLITE_OK)
+    {
+      sqlite_error (conn, EIO, "SQLite: set cache_size", err);
+      goto fail;
+    }
   if (read_only && sqlite3_exec (conn->handle, "PRAGMA query_only = ON", NULL, NULL, NULL) != SQLITE_OK)
     {
       sqlite_error (conn, EIO, "SQLite: set query_only", err);
