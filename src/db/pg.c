@@ -117,15 +117,19 @@ ensure_connected (struct db_pg *conn, omcp_error *err)
   return 0;
 }
 
-/* Open a READ ONLY transaction with the statement deadline. */
+/* Open a READ ONLY transaction with the statement deadline. The SQL
+ * policy scans text as PostgreSQL does with standard_conforming_strings
+ * on, so the server must read backslashes in '...' the same way. */
 static int
 begin_read_only (struct db_pg *conn, omcp_error *err)
 {
-  char sql[96];
+  char sql[160];
 
   if (ensure_connected (conn, err) < 0)
     return -1;
-  snprintf (sql, sizeof sql, "BEGIN READ ONLY; SET LOCAL statement_timeout = %lld",
+  snprintf (sql, sizeof sql,
+            "BEGIN READ ONLY; SET LOCAL statement_timeout = %lld; "
+            "SET LOCAL standard_conforming_strings = on",
             (long long) conn->base.timeout_ms);
   return pg_command (conn, sql, "PostgreSQL: start a read-only transaction", err);
 }
