@@ -435,10 +435,12 @@ class PostgresLoad(CdmCommand):
         with open(os.path.join(directory, "death.csv"), "w") as f:
             f.write("person_id,death_date\n1,2020-01-01\n2,2020-01-02\n")
         with open(os.path.join(directory, "location.csv"), "w") as f:
-            f.write("location_id,city\n1,A\n2,B\n\n1,C\n")
+            # A field over lines 2 and 3 and a blank line 5 put the
+            # duplicate on line 6.
+            f.write('location_id,city\n1,"A\nA"\n2,B\n\n1,C\n')
         before = self.counts()
         completed = self.omcp(self.writer, "cdm", "load", directory)
-        self.assert_load_failed(completed, "location.csv:5:", "duplicate key")
+        self.assert_load_failed(completed, "location.csv:6:", "duplicate key")
         after = self.counts()
         self.assertEqual(after["location"], before["location"])
         self.assertEqual(after["death"], 2)
