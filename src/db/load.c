@@ -556,7 +556,8 @@ cdm_load_path (db *conn, const char *path, const struct load_callbacks *callback
                struct load_summary *summary, omcp_error *err)
 {
   struct source src;
-  bool *seen = xcalloc (cdm_n_tables, sizeof *seen);
+  /* The file each table was loaded from, to reject a second one. */
+  const char **seen = xcalloc (cdm_n_tables, sizeof *seen);
   double start = now_s ();
   size_t i;
   int ret = 0;
@@ -602,13 +603,13 @@ cdm_load_path (db *conn, const char *path, const struct load_callbacks *callback
                   "person.csv",
                   table_name);
       else if (seen[table - cdm_tables])
-        snprintf (message, sizeof message, "table %s was already loaded from another file",
-                  table->name);
+        snprintf (message, sizeof message, "table %s was already loaded from %.200s",
+                  table->name, seen[table - cdm_tables]);
       if (message[0])
         report_file_error (callbacks, entry->name, message);
       else
         {
-          seen[table - cdm_tables] = true;
+          seen[table - cdm_tables] = entry->name;
           rows = load_entry (conn, &src, entry, table, callbacks, &fl);
           if (rows < 0)
             copy_string (message, sizeof message, fl.error);

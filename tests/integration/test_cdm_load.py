@@ -255,6 +255,15 @@ class SqliteLoad(CdmCommand):
         directory = self.write_files({"patients.csv": "id\n1\n"})
         self.load_broken(directory, "patients.csv: no CDM v5.4 table is named 'patients'")
 
+    def test_two_files_for_one_table(self):
+        directory = self.write_files({"death.csv": "person_id,death_date\n1,2020-01-01\n",
+                                      "DEATH.csv": "person_id,death_date\n2,2020-01-02\n"})
+        env, copy = self.copy_database()
+        completed = self.omcp(env, "cdm", "load", directory)
+        self.assert_load_failed(completed, "table death was already loaded from")
+        with sqlite3.connect(copy) as connection:
+            self.assertEqual(connection.execute("SELECT count(*) FROM death").fetchone()[0], 1)
+
     def test_rejected_rows_capped(self):
         rows = "".join(f"{i},x\n" for i in range(1, 251))
         directory = self.write_files({"death.csv": "person_id,death_date\n" + rows})
