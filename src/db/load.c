@@ -57,9 +57,10 @@ struct file_load
   db_bulk *bulk;
   int64_t rows;
   int64_t rejected;
-  /* Where rows stop following lines one to one (after a multi-line field
-   * or a blank line): from row FIRST_ROW on, row R starts on line
-   * R + SHIFT. A late error names a row, and this finds its line. */
+  /* Offsets between row numbers and line numbers, one entry per change
+   * (after a multi-line field or a blank line): from row FIRST_ROW on,
+   * row R starts on line R + SHIFT. A late error names a row, and these
+   * give its line. */
   struct line_shift
   {
     int64_t first_row;
