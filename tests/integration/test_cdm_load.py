@@ -11,6 +11,7 @@ import io
 import json
 import os
 import pathlib
+import pty
 import shutil
 import sqlite3
 import subprocess
@@ -131,6 +132,32 @@ class SqliteLoad(CdmCommand):
         # Not a terminal: one plain line per table, no carriage returns.
         self.assertRegex(self.first_load.stderr, r"(?m)^  concept_relationship +266588 rows")
         self.assertNotIn("\r", self.first_load.stderr)
+
+    def test_progress_on_terminal(self):
+        env, _ = self.copy_database()
+        primary, secondary = pty.openpty()
+        try:
+            process = subprocess.Popen([str(omcp_client.omcp_binary()), "cdm", "load",
+                                        str(SYNTHEA_ZIP)], stdout=subprocess.PIPE,
+                                       stderr=secondary, stdin=subprocess.DEVNULL, env=env)
+            os.close(secondary)
+            chunks = []
+            while True:
+                try:
+                    chunk = os.read(primary, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                chunks.append(chunk)
+            self.assertEqual(process.wait(timeout=300), 0)
+            process.stdout.close()
+        finally:
+            os.close(primary)
+        text = b"".join(chunks).decode()
+        # Each table's line is rewritten in place, then ends with its rate.
+        self.assertIn("\r\x1b[K  concept_relationship", text)
+        self.assertRegex(text, r"concept_relationship +266588 rows +\d+ rows/s")
 
     def test_reload_is_idempotent(self):
         env, copy = self.copy_database()
