@@ -159,6 +159,12 @@ class SampleServer:
                 marks = ", ".join("%s" for _ in columns)
                 cursor.executemany(f"INSERT INTO {pg_server.SCHEMA}.{table} VALUES ({marks})",
                                    sample_rows()[table])
+            # A second CDM schema with another name and two persons.
+            cursor.execute("CREATE SCHEMA cdm_other")
+            cursor.execute("CREATE TABLE cdm_other.person AS SELECT * FROM "
+                           f"{pg_server.SCHEMA}.person WHERE person_id <= 2")
+            cursor.execute(f"GRANT USAGE ON SCHEMA cdm_other TO {pg_server.READER_ROLE}; "
+                           f"GRANT SELECT ON cdm_other.person TO {pg_server.READER_ROLE}")
         connection.close()
 
     def server_env(self, password=None):
@@ -221,8 +227,8 @@ QUERIES_CODE = textwrap.dedent("""
     print(json.dumps(out))
 """)
 
-# Every way this code knows to change the database. Each attempt records
-# the error it met, or "CHANGED" when it succeeded.
+# Attempts to change the database from a sandbox. Each records the error it
+# met, or "CHANGED" when it succeeded.
 WRITE_ATTEMPTS_CODE = textwrap.dedent("""
     import json, os, omop
     attempts = {}
@@ -303,6 +309,51 @@ NETWORK_CODE = textwrap.dedent("""
             out[name] = error.errno
     print(json.dumps(out))
 """)
+
+
+def load_omop_module():
+    """Import python/omop.py from the source tree, as the bootstrap would."""
+    source = omcp_client.REPO_ROOT / "python" / "omop.py"
+    namespace = {"__name__": "omop"}
+    exec(compile(source.read_text(), str(source), "exec"), namespace)
+    return namespace
+
+
+class PlaceholderTranslationTest(unittest.TestCase):
+    """The rewrite of ? and :name placeholders for psycopg2."""
+
+    def translate(self, sql, named=False, schema="omop_cdm"):
+        return load_omop_module()["_translate_postgresql"](sql, named, schema)
+
+    def test_positional(self):
+        self.assertEqual(self.translate("SELECT a FROM t WHERE b = ? AND c LIKE 'x?%' AND d = ?"),
+                         "SELECT a FROM t WHERE b = %s AND c LIKE 'x?%%' AND d = %s")
+
+    def test_named_and_casts(self):
+        self.assertEqual(self.translate("SELECT x::int, y FROM t WHERE a = :a_1 AND b = :b",
+                                        named=True),
+                         "SELECT x::int, y FROM t WHERE a = %(a_1)s AND b = %(b)s")
+
+    def test_percent_outside_strings(self):
+        self.assertEqual(self.translate("SELECT a % 2, '100%' FROM t"),
+                         "SELECT a %% 2, '100%%' FROM t")
+
+    def test_quotes_and_comments_kept(self):
+        self.assertEqual(self.translate("SELECT 'it''s ?', \"we?ird\" -- why?\nFROM t /* ? */"),
+                         "SELECT 'it''s ?', \"we?ird\" -- why?\nFROM t /* ? */")
+
+    def test_schema_renamed(self):
+        self.assertEqual(self.translate("SELECT * FROM omop_cdm.person p JOIN OMOP_CDM.concept c "
+                                        "ON 'omop_cdm.x' = omop_cdm_y.z", schema="cdm"),
+                         "SELECT * FROM \"cdm\".person p JOIN \"cdm\".concept c "
+                         "ON 'omop_cdm.x' = omop_cdm_y.z")
+
+    def test_parameters_of_other_types(self):
+        module = load_omop_module()
+        self.assertEqual(module["_bind"]([1, "a"]), ([1, "a"], False))
+        self.assertEqual(module["_bind"]({"a": 1}), ({"a": 1}, True))
+        with self.assertRaises(TypeError):
+            module["_bind"]("SELECT")
 
 
 class DataAccessCase(ServerTestCase):
@@ -439,7 +490,7 @@ class SqliteDataTest(DataAccessCase):
         self.assertEqual(out, {"inet": 1, "inet6": 1}, "AF_INET sockets must fail with EPERM")
 
     def test_in_place_write_reaches_sandbox(self):
-        # The bind holds the file's inode, so loaders must write in place.
+        # The bind keeps the file's inode, so loaders must write in place.
         server = self.start()
         sandbox_id = self.new_sandbox(server)
         count = "import omop\nprint(int(omop.query('SELECT COUNT(*) AS n FROM omop_cdm.concept')['n'][0]))"
@@ -580,6 +631,22 @@ class PostgresDataTest(DataAccessCase):
             self.assertEqual(cursor.fetchone(), (13, 1945))
         connection.close()
 
+    def test_other_schema_name(self):
+        env = self.pg.server_env()
+        env["DB_SCHEMA"] = "cdm_other"
+        server = self.start_server(env=env)
+        sandbox_id = self.new_sandbox(server)
+        out = self.run_json(server, sandbox_id, textwrap.dedent("""
+            import json, omop
+            print(json.dumps([
+                int(omop.query("SELECT COUNT(*) AS n FROM omop_cdm.person")["n"][0]),
+                int(omop.query("SELECT COUNT(*) AS n FROM person")["n"][0]),
+                omop.query("SELECT 'omop_cdm.person' AS t, \\"omop_cdm\\" AS q FROM "
+                           "(SELECT 1 AS omop_cdm) s")[["t", "q"]].values.tolist()[0],
+                omop.tables()]))
+        """))
+        self.assertEqual(out, [2, 2, ["omop_cdm.person", 1], ["person"]])
+
     def test_no_network(self):
         server = self.start_server(env=self.pg.server_env())
         sandbox_id = self.new_sandbox(server)
@@ -616,7 +683,7 @@ class PostgresDataTest(DataAccessCase):
         first, second = self.new_sandbox(server), self.new_sandbox(server)
 
         # The execution's own environment has them, and nothing else does:
-        # not the command line, not a file the sandbox sees.
+        # not the command line, not a file visible in the sandbox.
         inside = self.run_json(server, first, textwrap.dedent(f"""
             import json, os
             secret = os.environ["OMOP_DB_PASSWORD"]
@@ -680,7 +747,7 @@ class PostgresDataTest(DataAccessCase):
                                      "print(os.path.exists('/sandbox/leak'))")["output"],
                          "False\n")
 
-        # Another sandbox sees none of this sandbox's processes.
+        # None of this sandbox's processes is visible in another sandbox.
         running = server.start_tool_call("execute_python_code", {
             "sandbox_id": first,
             "code": f"import time\nmarker = {omcp_client.marker_literal(marker)}\n"
@@ -700,7 +767,7 @@ class PostgresDataTest(DataAccessCase):
         self.assertNotIn(password, server.stderr_text())
 
 
-# Queries over Synthea27Nj whose answers both backends must share.
+# Queries over Synthea27Nj whose results must be equal on both backends.
 SYNTHEA_CODE = textwrap.dedent("""
     import json, omop
     def show(frame):
