@@ -111,6 +111,11 @@ def _connect_postgresql():
                     "reached over TCP, and sandboxes have no network. Set DB_HOST to the "
                     "directory of the server's Unix socket so that sandboxes can query it, or "
                     "use the query tools (query_omop_table, Select_Query).")
+    if not os.path.isdir(host):
+        raise Error(f"Cannot connect to the CDM database: the PostgreSQL socket directory was "
+                    f"not bound into this sandbox at {host}, because the server found no "
+                    "socket in DB_HOST when it started (its log says why). Start PostgreSQL "
+                    "before omcp.")
     try:
         import psycopg2
         import psycopg2.extensions

@@ -78,6 +78,7 @@ static void
 prepare_postgresql (const struct db_config *database, struct sandbox_data_access *access, char **env,
                     size_t *n)
 {
+  cleanup_free char *socket_path = NULL;
   struct stat st;
   bool socket_dir = database->host && database->host[0] == '/';
 
@@ -96,15 +97,16 @@ prepare_postgresql (const struct db_config *database, struct sandbox_data_access
   env_add (env, n, "OMOP_DB_HOST", SANDBOX_CDM_SOCKET_DIR);
   env_add (env, n, "OMOP_DB_USER", database->user ? database->user : "");
   env_add (env, n, "OMOP_DB_PASSWORD", database->password ? database->password : "");
+  /* The whole directory is bound, so it must be the socket's: a DB_HOST of
+   * / or /home by mistake would show that tree to every sandbox. */
   access->host_path = xstrdup (database->host);
-  if (stat (access->host_path, &st) < 0)
-    log_warning ("tools", "DB_HOST %s does not exist yet (%s): sandboxes created before it exists "
-                 "cannot reach the CDM", access->host_path, strerror (errno));
-  else if (!S_ISDIR (st.st_mode))
+  socket_path = xasprintf ("%s/.s.PGSQL.%s", access->host_path,
+                           database->port && database->port[0] ? database->port : "5432");
+  if (stat (socket_path, &st) < 0 || !S_ISSOCK (st.st_mode))
     {
-      log_warning ("tools", "DB_HOST %s starts with / but is not a directory: sandboxes cannot "
-                   "reach the CDM; set it to the directory of the server's Unix socket",
-                   access->host_path);
+      log_warning ("tools", "DB_HOST %s has no PostgreSQL socket %s: sandboxes get no access to "
+                   "the CDM; start PostgreSQL before omcp, or set DB_HOST to its socket "
+                   "directory", access->host_path, socket_path);
       return;
     }
   access->bind = (struct sandbox_bind) {

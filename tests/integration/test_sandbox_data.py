@@ -668,6 +668,24 @@ class PostgresDataTest(DataAccessCase):
                          "'OMOP_DB_NAME', 'OMOP_DB_PORT', 'OMOP_DB_SCHEMA']")
         self.assertEqual(self.run_ok(server, sandbox_id, "print('ok')")["output"], "ok\n")
 
+    def test_directory_without_socket_not_bound(self):
+        directory = tempfile.mkdtemp(prefix="omcp-nosocket-")
+        self.addCleanup(shutil.rmtree, directory, True)
+        os.chmod(directory, 0o755)
+        pathlib.Path(directory, "secret.txt").write_text("not for sandboxes\n")
+        env = self.pg.server_env()
+        env["DB_HOST"] = directory
+        server = self.start_server(env=env)
+        self.assertIn("has no PostgreSQL socket", server.stderr_text())
+        sandbox_id = self.new_sandbox(server)
+        result = server.execute(sandbox_id, textwrap.dedent("""
+            import os, omop
+            print(os.path.exists("/omop"))
+            omop.query("SELECT 1 AS x")
+        """))
+        self.assertEqual(result["output"], "False\n")
+        self.assertIn("socket directory was not bound into this sandbox", result["error"])
+
     def test_wrong_password_is_reported(self):
         server = self.start_server(env=self.pg.server_env(password="wrong-password"))
         sandbox_id = self.new_sandbox(server)
