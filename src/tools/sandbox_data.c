@@ -72,11 +72,12 @@ prepare_sqlite (struct sandbox_data_access *access, char **env, size_t *n)
 
 /* Sandboxes have no network, so only a server listening on a Unix socket
  * is reachable: its directory is bound read-only (connecting to a socket
- * needs no write access to the mount). With a TCP host the password stays
- * out of the sandboxes, since they could not use it. */
+ * needs no write access to the mount). The user and password reach the
+ * sandboxes only with that bind, because without it they could not use
+ * them. */
 static void
-prepare_postgresql (const struct db_config *database, struct sandbox_data_access *access, char **env,
-                    size_t *n)
+prepare_postgresql (const struct db_config *database, struct sandbox_data_access *access,
+                    char **env, size_t *n)
 {
   cleanup_free char *socket_path = NULL;
   struct stat st;
@@ -84,19 +85,20 @@ prepare_postgresql (const struct db_config *database, struct sandbox_data_access
 
   env_add (env, n, "OMOP_DB_PORT", database->port ? database->port : "");
   env_add (env, n, "OMOP_DB_NAME", database->name ? database->name : "");
-  env_add (env, n, "OMOP_DB_SCHEMA", database->schema && database->schema[0] ? database->schema : DB_CDM_SCHEMA);
+  env_add (env, n, "OMOP_DB_SCHEMA",
+           database->schema && database->schema[0] ? database->schema : DB_CDM_SCHEMA);
   if (!socket_dir)
     {
       env_add (env, n, "OMOP_DB_HOST", database->host ? database->host : "");
       log_info ("tools", "PostgreSQL host %s is reached over TCP, which sandboxes cannot use: "
                 "the omop module in sandboxes reports this; set DB_HOST to the server's Unix "
-                "socket directory to query the CDM from sandboxes", database->host ? database->host : "");
+                "socket directory to query the CDM from sandboxes",
+                database->host ? database->host : "");
       return;
     }
 
   env_add (env, n, "OMOP_DB_HOST", SANDBOX_CDM_SOCKET_DIR);
-  env_add (env, n, "OMOP_DB_USER", database->user ? database->user : "");
-  env_add (env, n, "OMOP_DB_PASSWORD", database->password ? database->password : "");
+
   /* The whole directory is bound, so it must be the socket's: a DB_HOST of
    * / or /home by mistake would show that tree to every sandbox. */
   access->host_path = xstrdup (database->host);
@@ -115,6 +117,8 @@ prepare_postgresql (const struct db_config *database, struct sandbox_data_access
     .optional = true,
   };
   access->n_binds = 1;
+  env_add (env, n, "OMOP_DB_USER", database->user ? database->user : "");
+  env_add (env, n, "OMOP_DB_PASSWORD", database->password ? database->password : "");
   log_info ("tools", "sandboxes reach PostgreSQL through the socket directory %s, bound "
             "read-only at %s", access->host_path, SANDBOX_CDM_SOCKET_DIR);
 }
@@ -127,7 +131,8 @@ sandbox_data_access_init (const struct db_config *database, struct sandbox_data_
   size_t n = 0;
 
   memset (access, 0, sizeof *access);
-  env_add (env, &n, "OMOP_DB_BACKEND", database->backend == DB_BACKEND_SQLITE ? "sqlite" : "postgresql");
+  env_add (env, &n, "OMOP_DB_BACKEND",
+           database->backend == DB_BACKEND_SQLITE ? "sqlite" : "postgresql");
   if (database->backend == DB_BACKEND_SQLITE)
     {
       access->host_path = absolute_path (database->path ? database->path : "", err);
