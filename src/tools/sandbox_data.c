@@ -1,6 +1,6 @@
-/* How code in a sandbox reaches the CDM: a read-only bind of the SQLite
- * file or of the PostgreSQL Unix socket directory, and the OMOP_DB_*
- * environment variables that the omop module reads. The sandbox's network
+/* Data access from sandboxes: a read-only bind of the SQLite file or of
+ * the PostgreSQL Unix socket directory, and the OMOP_DB_* environment
+ * variables that the omop module reads. The sandbox's network
  * namespace stays empty either way. */
 #include <limits.h>
 #include <string.h>
@@ -17,8 +17,8 @@ env_add (char **env, size_t *n, const char *name, const char *value)
   env[(*n)++] = xasprintf ("%s=%s", name, value);
 }
 
-/* DB->path made absolute against the working directory, without resolving
- * links: the bind opens the path for each new sandbox. */
+/* PATH made absolute against the working directory, without resolving
+ * links: the bind opens the path again for each new sandbox. */
 static char *
 absolute_path (const char *path, omcp_error *err)
 {
@@ -157,7 +157,7 @@ sandbox_data_access_clear (struct sandbox_data_access *access)
 
   for (i = 0; access->env && access->env[i]; i++)
     {
-      /* The entries hold the password. */
+      /* The entries contain the password. */
       explicit_bzero (access->env[i], strlen (access->env[i]));
       free (access->env[i]);
     }

@@ -680,10 +680,10 @@ class PostgresDataTest(DataAccessCase):
         sandbox_id = self.new_sandbox(server)
         result = server.execute(sandbox_id, textwrap.dedent("""
             import os, omop
-            print(os.path.exists("/omop"))
+            print(os.path.exists("/omop"), "OMOP_DB_PASSWORD" in os.environ)
             omop.query("SELECT 1 AS x")
         """))
-        self.assertEqual(result["output"], "False\n")
+        self.assertEqual(result["output"], "False False\n")
         self.assertIn("socket directory was not bound into this sandbox", result["error"])
 
     def test_wrong_password_is_reported(self):
