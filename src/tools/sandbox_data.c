@@ -2,6 +2,7 @@
  * the PostgreSQL Unix socket directory, and the OMOP_DB_* environment
  * variables that the omop module reads. The sandbox's network
  * namespace stays empty either way. */
+#include <fcntl.h>
 #include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -34,6 +35,19 @@ absolute_path (const char *path, omcp_error *err)
   return xasprintf ("%s/%s", strcmp (cwd, "/") == 0 ? "" : cwd, path);
 }
 
+/* True when the SQLite file PATH is in WAL mode: bytes 18 and 19 of its
+ * header, the read and write format versions, are 2. */
+static bool
+sqlite_wal_mode (const char *path)
+{
+  unsigned char header[20];
+  cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+  if (fd < 0 || pread (fd, header, sizeof header, 0) != (ssize_t) sizeof header)
+    return false;
+  return header[18] == 2 && header[19] == 2;
+}
+
 /* Bind only a regular file, never its directory, which may hold .env and
  * its passwords. The bind is optional so that a file created after the
  * server started (by omcp cdm load, say) reaches the sandboxes created
@@ -54,7 +68,11 @@ prepare_sqlite (struct sandbox_data_access *access, char **env, size_t *n)
                    access->host_path);
       return;
     }
-  else if (geteuid () == 0 && !(st.st_mode & S_IROTH))
+  else if (sqlite_wal_mode (access->host_path))
+    log_warning ("tools", "DB_PATH %s is in WAL mode: sandboxes see only the file itself, so "
+                 "they read the CDM as of its last checkpoint; switch it to journal_mode=DELETE",
+                 access->host_path);
+  if (geteuid () == 0 && stat (access->host_path, &st) == 0 && !(st.st_mode & S_IROTH))
     log_warning ("tools", "DB_PATH %s is not readable by other users (mode %04o): sandboxes, "
                  "which run as unprivileged users, cannot read it; run chmod o+r on it",
                  access->host_path, (unsigned) (st.st_mode & 07777));

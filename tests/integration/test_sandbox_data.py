@@ -534,6 +534,17 @@ class SqliteDataTest(DataAccessCase):
         self.assertEqual(self.run_json(server, later, "import omop, json\n"
                                        "print(json.dumps(omop.tables()))"), sorted(TABLES))
 
+    def test_wal_database_is_read(self):
+        connection = sqlite3.connect(self.db_path)
+        self.assertEqual(connection.execute("PRAGMA journal_mode = WAL").fetchone(), ("wal",))
+        connection.close()
+        server = self.start()
+        self.assertIn("is in WAL mode", server.stderr_text())
+        sandbox_id = self.new_sandbox(server)
+        self.assertEqual(self.run_json(server, sandbox_id, "import omop\n"
+                                       "print(int(omop.query('SELECT COUNT(*) AS n "
+                                       "FROM omop_cdm.concept')['n'][0]))"), 15)
+
     def test_directory_is_never_bound(self):
         self.db_path.unlink()
         self.db_path.mkdir()
