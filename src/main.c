@@ -80,6 +80,7 @@ tools_settings_from (const struct omcp_config *config, struct tools_settings *ts
   ts->sandbox_timeout_ms = config->sandbox_timeout_s * 1000;
   ts->package_install_enabled = config->package_install_enabled;
   ts->package_allowlist = config->package_allowlist;
+  ts->extra_env = NULL;
 }
 
 static void
@@ -96,6 +97,27 @@ db_config_from (const struct omcp_config *config, struct db_config *dc)
   dc->name = config->db_name;
   dc->schema = config->db_schema;
   dc->timeout_ms = config->query_timeout_ms;
+}
+
+/* Give sandboxes read-only access to the CDM: a bind in SC and the
+ * OMOP_DB_* variables in SETTINGS, both pointing into ACCESS. */
+static int
+setup_sandbox_data (const struct omcp_config *config, struct sandbox_data_access *access,
+                    struct sandbox_config *sc, struct tools_settings *settings)
+{
+  struct db_config database;
+  omcp_error err;
+
+  db_config_from (config, &database);
+  if (sandbox_data_access_init (&database, access, &err) < 0)
+    {
+      fprintf (stderr, "omcp: %s\n", err.message);
+      return -1;
+    }
+  sc->extra_binds = &access->bind;
+  sc->n_extra_binds = access->n_binds;
+  settings->extra_env = (const char *const *) access->env;
+  return 0;
 }
 
 static void
@@ -146,12 +168,13 @@ command_serve (void)
   struct omcp_config config;
   struct sandbox_config sc;
   struct tools_settings settings;
+  struct sandbox_data_access data_access = { 0 };
   struct data_tools_settings data_settings;
   sandbox_engine *engine = NULL;
   sandbox_pool *pool = NULL;
   mcp_server *server = NULL;
   sandbox *probe = NULL;
-  struct sandbox_bind wheelhouse_bind = { NULL, PACKAGE_WHEELHOUSE_MOUNT };
+  struct sandbox_bind binds[2];
   size_t allowed_packages;
   omcp_error err;
   int ret;
@@ -162,18 +185,26 @@ command_serve (void)
     return 2;
   sandbox_config_from (&config, &sc);
   tools_settings_from (&config, &settings);
+  if (setup_sandbox_data (&config, &data_access, &sc, &settings) < 0)
+    return 2;
+  /* The CDM bind, if any, then the wheelhouse. */
+  memset (binds, 0, sizeof binds);
+  if (sc.n_extra_binds > 0)
+    binds[0] = sc.extra_binds[0];
   if (config.package_install_enabled)
     {
-      wheelhouse_bind.host_path = config.package_wheelhouse;
-      sc.extra_binds = &wheelhouse_bind;
-      sc.n_extra_binds = 1;
+      binds[sc.n_extra_binds].host_path = config.package_wheelhouse;
+      binds[sc.n_extra_binds].sandbox_path = PACKAGE_WHEELHOUSE_MOUNT;
+      sc.n_extra_binds++;
     }
+  sc.extra_binds = binds;
 
   /* Refuse to serve rather than run code with a layer missing: build one
    * sandbox now, which exercises every layer but the Python run. */
   if (sandbox_engine_new (&sc, &engine, &err) < 0)
     {
       log_error ("main", "cannot start: %s", err.message);
+      sandbox_data_access_clear (&data_access);
       return 1;
     }
   if (sandbox_create (engine, "startup-check", &probe, &err) < 0)
@@ -185,6 +216,7 @@ command_serve (void)
       else
         log_error ("main", "cannot start: %s", err.message);
       sandbox_engine_free (engine);
+      sandbox_data_access_clear (&data_access);
       return 1;
     }
   sandbox_destroy (probe, "startup check done");
@@ -197,6 +229,7 @@ command_serve (void)
                     "execute_python_code, and remove it with remove_sandbox when done.",
   });
   tools_register_sandbox (server, pool, &settings);
+  tools_register_analysis (server, pool, &settings);
   data_settings_from (&config, &data_settings);
   tools_register_data (server, &data_settings);
   if (config.admin_tools)
@@ -222,6 +255,7 @@ command_serve (void)
   mcp_server_free (server);
   tools_data_close ();
   sandbox_engine_free (engine);
+  sandbox_data_access_clear (&data_access);
   log_info ("main", "stopped");
   return ret < 0 ? 1 : 0;
 }
@@ -256,6 +290,7 @@ command_run (const char *path)
   struct sandbox_config sc;
   struct tools_settings settings;
   struct sandbox_exec_result result;
+  struct sandbox_data_access data_access = { 0 };
   sandbox_engine *engine = NULL;
   sandbox *sb = NULL;
   cleanup_free char *code = NULL;
@@ -274,11 +309,14 @@ command_run (const char *path)
     return 2;
   sandbox_config_from (&config, &sc);
   tools_settings_from (&config, &settings);
+  if (setup_sandbox_data (&config, &data_access, &sc, &settings) < 0)
+    return 2;
 
   if (sandbox_engine_new (&sc, &engine, &err) < 0 || sandbox_create (engine, "run", &sb, &err) < 0)
     {
       fprintf (stderr, "omcp: %s\n", err.message);
       sandbox_engine_free (engine);
+      sandbox_data_access_clear (&data_access);
       return 1;
     }
   if (python_execute (sb, &settings, code, len, settings.default_timeout_ms, -1, NULL, NULL, "run",
@@ -300,6 +338,7 @@ command_run (const char *path)
     }
   sandbox_destroy (sb, "run finished");
   sandbox_engine_free (engine);
+  sandbox_data_access_clear (&data_access);
   return exit_code;
 }
 

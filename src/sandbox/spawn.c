@@ -77,7 +77,8 @@ enum bind_phase
 struct bind_source
 {
   char host_path[256];
-  bool optional;         /* skipped when the host path is missing */
+  bool optional;         /* skipped when the host path cannot be opened */
+  bool regular_file;     /* skipped unless the host path is a regular file */
   int fd;                /* O_PATH descriptor, opened by the child */
   enum bind_kind kind;
   enum bind_phase phase;
@@ -351,8 +352,7 @@ populate_dev (void)
 
 /* Open every bind source before NEWROOT is covered. The kernel binds only
  * mounts of the caller's own mount namespace, so this happens here, in the
- * child, and not in the server. The child already runs as the sandbox
- * user, so each host path must be searchable by that user. Returns the
+ * child, and not in the server. Returns the
  * index of the failing bind, or -1 when all are open. */
 static int
 open_bind_sources (struct spawn_plan *plan)
@@ -367,12 +367,18 @@ open_bind_sources (struct spawn_plan *plan)
       bind->fd = open (bind->host_path, O_PATH | O_CLOEXEC);
       if (bind->fd < 0)
         {
-          if (bind->optional && errno == ENOENT)
+          if (bind->optional)
             continue;
           return (int) i;
         }
       if (fstat (bind->fd, &st) < 0)
         return (int) i;
+      if (bind->regular_file && !S_ISREG (st.st_mode))
+        {
+          close (bind->fd);
+          bind->fd = -1;
+          continue;
+        }
       bind->kind = S_ISDIR (st.st_mode) ? BIND_DIR : BIND_FILE;
     }
   return -1;
@@ -412,6 +418,16 @@ child_main (struct spawn_plan *plan)
   if (TEMP_FAILURE_RETRY (read (plan->sync_fd, &go, 1)) != 1)
     child_fail (plan, STEP_SYNC);
 
+  /* Open the bind sources while the child still has the server's file
+   * system ids, so that a host path below a directory only the server may
+   * search (a root-owned 0700 working directory, say) can be bound. The
+   * capabilities of the new user namespace do not apply to host inodes, so
+   * this grants no more than the server's own ids. Code in the sandbox
+   * still needs read permission on the bound file itself. */
+  failed_bind = open_bind_sources (plan);
+  if (failed_bind >= 0)
+    child_fail_bind (plan, STEP_BIND, failed_bind);
+
   /* Raw system calls: glibc's wrappers would ask the parent's other
    * threads, which do not exist in this copy, to change ids too, and wait
    * for them forever. */
@@ -432,9 +448,6 @@ child_main (struct spawn_plan *plan)
 
   if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
     child_fail (plan, STEP_MOUNT_PRIVATE);
-  failed_bind = open_bind_sources (plan);
-  if (failed_bind >= 0)
-    child_fail_bind (plan, STEP_BIND, failed_bind);
   if (mount ("tmpfs", NEWROOT, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755") < 0)
     child_fail (plan, STEP_ROOT_TMPFS);
   if (chdir (NEWROOT) < 0)
@@ -631,10 +644,13 @@ plan_new (sandbox_engine *engine, sandbox *sb, omcp_error *err)
     {
       const struct sandbox_bind *b = &engine->binds[i];
 
-      /* Targets are relative to the new root. */
+      /* Targets are relative to the new root. An optional source is looked
+       * up again for every sandbox, so one that appears later is bound in
+       * the sandboxes created after that. */
       if (plan_add_bind (plan, b->host_path, b->sandbox_path + (b->sandbox_path[0] == '/'),
-                         PHASE_LAST, false, false, err) < 0)
+                         PHASE_LAST, b->optional, false, err) < 0)
         goto fail;
+      plan->binds[plan->n_binds - 1].regular_file = b->regular_file;
     }
   for (i = 0; i < N_ELEMENTS (usr_links); i++)
     {
