@@ -3,6 +3,7 @@
  * wiring between the configuration, the engine and the MCP server. */
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -62,10 +63,35 @@ load_config (struct omcp_config *config)
   return 0;
 }
 
+/* The omcp-sandbox program beside this one, or NULL to run this program as
+ * the supervisor. The small program starts faster: this one links the
+ * database and parser libraries, and every new sandbox would load them. */
+static const char *
+supervisor_path (void)
+{
+  static char path[PATH_MAX];
+  char self[PATH_MAX];
+  ssize_t n = readlink ("/proc/self/exe", self, sizeof self - 1);
+  char *slash;
+
+  if (n <= 0)
+    return NULL;
+  self[n] = '\0';
+  slash = strrchr (self, '/');
+  if (slash == NULL)
+    return NULL;
+  *slash = '\0';
+  if (snprintf (path, sizeof path, "%s/%s", self, SANDBOX_SUPERVISOR_ARGV0) >= (int) sizeof path
+      || access (path, X_OK) < 0)
+    return NULL;
+  return path;
+}
+
 static void
 sandbox_config_from (const struct omcp_config *config, struct sandbox_config *sc)
 {
   memset (sc, 0, sizeof *sc);
+  sc->supervisor_exe = supervisor_path ();
   sc->read_only_root = config->sandbox_read_only;
   sandbox_limits_default (&sc->limits);
 }
