@@ -235,12 +235,7 @@ command_serve (void)
     }
   if (sandbox_create (engine, "startup-check", &probe, &err) < 0)
     {
-      /* The child opens bind sources as the unprivileged sandbox user. */
-      if (config.package_install_enabled && strstr (err.message, config.package_wheelhouse))
-        log_error ("main", "cannot start: %s; PACKAGE_WHEELHOUSE and its parent directories "
-                   "must be readable and searchable by every user", err.message);
-      else
-        log_error ("main", "cannot start: %s", err.message);
+      log_error ("main", "cannot start: %s", err.message);
       sandbox_engine_free (engine);
       sandbox_data_access_clear (&data_access);
       return 1;

@@ -403,6 +403,12 @@ package_wheelhouse_check (const char *path, omcp_error *err)
     return omcp_error_set (err, errno, "invalid PACKAGE_WHEELHOUSE '%s'", path);
   if (!S_ISDIR (st.st_mode))
     return omcp_error_set (err, 0, "invalid PACKAGE_WHEELHOUSE '%s': not a directory", path);
+  /* The server opens the directory for the bind; code in the sandbox, an
+   * unprivileged user, then lists it and reads its wheels. */
+  if ((st.st_mode & (S_IROTH | S_IXOTH)) != (S_IROTH | S_IXOTH))
+    return omcp_error_set (err, 0, "invalid PACKAGE_WHEELHOUSE '%s': it must be readable and "
+                                   "searchable by every user, because sandboxes read it as an "
+                                   "unprivileged user", path);
   return 0;
 }
 
