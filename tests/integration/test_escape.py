@@ -18,6 +18,7 @@ import os
 import pathlib
 import re
 import socket
+import sys
 import tempfile
 import time
 import unittest
@@ -327,6 +328,8 @@ class EscapeCorpus(ServerTestCase):
                    f"output (end): {result.get('output', '')[-2000:]}\n"
                    f"error (end): {result.get('error', '')[-2000:]}")
 
+        if os.environ.get("OMCP_ESCAPE_VERBOSE"):
+            print(f"\n--- {path.name}\n{summary}", file=sys.stderr)
         text = result.get("output", "") + "\n" + result.get("error", "")
         escapes = [line for line in text.splitlines() if line.startswith("ESCAPED")]
         self.assertEqual(escapes, [], f"{path.name} got out of the sandbox\n{summary}")
