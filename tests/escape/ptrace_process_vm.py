@@ -36,6 +36,23 @@ if pidfd >= 0:
                     pidfd, target, 0)
     os.close(pidfd)
 must_refuse("kcmp with the supervisor", SYS_kcmp, os.getpid(), 1, 0, 0, 0)
+
+# Calls that act on another process's memory and check ptrace access,
+# which the non-dumpable supervisor fails (EPERM or EACCES).
+SYS_migrate_pages, SYS_move_pages, SYS_process_madvise = 256, 279, 440
+nodes = ctypes.c_ulong(1)
+must_refuse("migrate_pages of the supervisor", SYS_migrate_pages, 1, 64, ctypes.byref(nodes),
+            ctypes.byref(nodes), allowed=(errno.EPERM, errno.EINVAL))
+page = ctypes.c_void_p(0x400000)
+status = ctypes.c_int()
+must_refuse("move_pages of the supervisor", SYS_move_pages, 1, 1, ctypes.byref(page), 0,
+            ctypes.byref(status), 0)
+pidfd, _ = syscall(SYS_pidfd_open, 1, 0)
+if pidfd >= 0:
+    MADV_PAGEOUT = 21
+    must_refuse("process_madvise of the supervisor", SYS_process_madvise, pidfd,
+                ctypes.byref(local), 1, MADV_PAGEOUT, 0, allowed=(errno.EPERM, errno.EACCES))
+    os.close(pidfd)
 os.kill(neighbour, signal.SIGKILL)
 os.waitpid(neighbour, 0)
 finish()

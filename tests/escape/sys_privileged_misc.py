@@ -27,4 +27,6 @@ must_refuse("clock_settime(CLOCK_REALTIME)", SYS_clock_settime, 0, timespec)
 must_refuse("settimeofday", SYS_settimeofday, timespec, 0)
 must_refuse("sethostname", SYS_sethostname, b"sandbox", 7)
 must_refuse("vhangup", SYS_vhangup)
+SYS_fanotify_init = 300
+must_refuse("fanotify_init (watch every file access) fd", SYS_fanotify_init, 0, 0)
 finish()
