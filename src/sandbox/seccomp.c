@@ -105,8 +105,8 @@ seccomp_install (omcp_error *err)
         return -1;
     }
 
-  /* Code runs with the supervisor's uid, which is all prlimit checks, so it
-   * could lower PID 1's limits (no descriptors to receive the next
+  /* Code runs with the supervisor's uid, and prlimit checks nothing else,
+   * so it could lower PID 1's limits (no descriptors to receive the next
    * execution's pipes, a CPU limit that kills it). Setting limits is
    * allowed for the caller itself only (pid 0, as glibc's setrlimit
    * passes); reading any process's limits stays allowed. */

@@ -39,12 +39,12 @@ def syscall(number, *args):
     return result, ctypes.get_errno()
 
 
-def must_refuse(what, number, *args, allowed=(errno.EPERM,)):
+def must_deny(what, number, *args, allowed=(errno.EPERM,)):
     """Make a system call that must fail with an errno in ALLOWED.
 
     Any other outcome is recorded as escaped: a success reached the kernel
     feature, and another errno means the call got past the layer that
-    should refuse it.
+    should deny it. When WHAT ends in "fd", a returned descriptor is closed.
     """
     result, error = syscall(number, *args)
     if result >= 0:

@@ -11,8 +11,8 @@ for family, kind, protocol, name in (
         (socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6, "raw ICMPv6"),
         (AF_PACKET, socket.SOCK_RAW, 0x0300, "packet (ETH_P_ALL)"),
         (AF_PACKET, socket.SOCK_DGRAM, 0x0300, "cooked packet")):
-    must_refuse(f"socket({name}) fd", 41, family, kind, socket.htons(protocol) if family == AF_PACKET else protocol)
+    must_deny(f"socket({name}) fd", 41, family, kind, socket.htons(protocol) if family == AF_PACKET else protocol)
 # The family is an int: bits above 32 must not let AF_INET through.
-must_refuse("socket(AF_INET with high bits) fd", 41, (1 << 32) | socket.AF_INET, socket.SOCK_RAW,
+must_deny("socket(AF_INET with high bits) fd", 41, (1 << 32) | socket.AF_INET, socket.SOCK_RAW,
             socket.IPPROTO_ICMP)
 finish()

@@ -17,18 +17,18 @@ for pid in ("1", "self"):
             raise
         if pid == "1":
             escaped(f"opened /proc/1/ns/{name}")
-        must_refuse(f"setns /proc/{pid}/ns/{name}", SYS_setns, fd, 0)
+        must_deny(f"setns /proc/{pid}/ns/{name}", SYS_setns, fd, 0)
         # The parent namespace is the host's: entering it would be an escape.
         for request, what in ((NS_GET_PARENT, "parent"), (NS_GET_USERNS, "owning user namespace")):
             try:
                 other = fcntl.ioctl(fd, request)
             except OSError:
                 continue
-            must_refuse(f"setns into the {what} of {name}", SYS_setns, other, 0)
+            must_deny(f"setns into the {what} of {name}", SYS_setns, other, 0)
             os.close(other)
         os.close(fd)
 pidfd, _ = syscall(434, 1, 0)  # pidfd_open(1)
 if pidfd >= 0:
-    must_refuse("setns with a pidfd of the supervisor", SYS_setns, pidfd, 0x7E020000)
+    must_deny("setns with a pidfd of the supervisor", SYS_setns, pidfd, 0x7E020000)
     os.close(pidfd)
 finish()

@@ -23,7 +23,7 @@ class cap_data(ctypes.Structure):
 
 header = cap_header(0x20080522, 0)
 data = (cap_data * 2)(cap_data(0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF), cap_data(0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF))
-must_refuse("capset(all capabilities)", SYS_capset, ctypes.byref(header), data)
+must_deny("capset(all capabilities)", SYS_capset, ctypes.byref(header), data)
 PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, PR_SET_NO_NEW_PRIVS, PR_SET_KEEPCAPS = 47, 2, 38, 8
 for cap in (0, 12, 21):  # CAP_CHOWN, CAP_NET_ADMIN, CAP_SYS_ADMIN
     result, _ = syscall(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0)

@@ -13,7 +13,7 @@ if neighbour == 0:
 
 for pid, who in ((1, "the supervisor"), (neighbour, "a neighbour process")):
     for request, name in ((PTRACE_ATTACH, "PTRACE_ATTACH"), (PTRACE_SEIZE, "PTRACE_SEIZE")):
-        result, error = must_refuse(f"{name} of {who}", SYS_ptrace, request, pid, 0, 0)
+        result, error = must_deny(f"{name} of {who}", SYS_ptrace, request, pid, 0, 0)
         if result == 0:
             syscall(SYS_ptrace, PTRACE_DETACH, pid, 0, 0)
 

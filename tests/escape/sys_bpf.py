@@ -7,7 +7,7 @@ BPF_MAP_TYPE_ARRAY, BPF_PROG_TYPE_SOCKET_FILTER = 2, 1
 
 attr = (ctypes.c_uint32 * 32)()
 attr[0], attr[1], attr[2], attr[3] = BPF_MAP_TYPE_ARRAY, 4, 8, 1  # type, key, value, entries
-must_refuse("bpf(BPF_MAP_CREATE) fd", SYS_bpf, BPF_MAP_CREATE, attr, ctypes.sizeof(attr))
+must_deny("bpf(BPF_MAP_CREATE) fd", SYS_bpf, BPF_MAP_CREATE, attr, ctypes.sizeof(attr))
 
 # "r0 = 0; exit": the smallest valid socket filter.
 program = (ctypes.c_uint64 * 2)(0x00000000000000B7, 0x0000000000000095)
@@ -23,5 +23,5 @@ class prog_attr(ctypes.Structure):
 
 load = prog_attr(BPF_PROG_TYPE_SOCKET_FILTER, 2, ctypes.addressof(program),
                  ctypes.addressof(license))
-must_refuse("bpf(BPF_PROG_LOAD) fd", SYS_bpf, BPF_PROG_LOAD, ctypes.byref(load), ctypes.sizeof(load))
+must_deny("bpf(BPF_PROG_LOAD) fd", SYS_bpf, BPF_PROG_LOAD, ctypes.byref(load), ctypes.sizeof(load))
 finish()

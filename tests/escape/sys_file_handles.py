@@ -11,7 +11,7 @@ class file_handle(ctypes.Structure):
 
 handle = file_handle(128, 0)
 mount_id = ctypes.c_int()
-must_refuse("name_to_handle_at(/usr/bin/python3)", SYS_name_to_handle_at, -100, b"/usr/bin/python3",
+must_deny("name_to_handle_at(/usr/bin/python3)", SYS_name_to_handle_at, -100, b"/usr/bin/python3",
             ctypes.byref(handle), ctypes.byref(mount_id), 0)
 # The handle of inode 2, generation 0 (FILEID_INO32_GEN) is the root of
 # an ext4 filesystem: with /usr as the mount, that is the host's root.
@@ -19,7 +19,7 @@ root = file_handle(8, 1)
 ctypes.memmove(root.f_handle, ctypes.byref(ctypes.c_uint32(2)), 4)
 for mount in ("/usr", "/etc/ld.so.cache", "/sandbox"):
     fd = os.open(mount, os.O_RDONLY)
-    result, error = must_refuse(f"open_by_handle_at(root inode via {mount}) fd", SYS_open_by_handle_at,
+    result, error = must_deny(f"open_by_handle_at(root inode via {mount})", SYS_open_by_handle_at,
                                 fd, ctypes.byref(root), os.O_RDONLY | os.O_DIRECTORY)
     if result >= 0:
         try:

@@ -6,14 +6,14 @@
 # changes nothing on the host.
 SYS_kexec_load, SYS_kexec_file_load = 246, 320
 SYS_init_module, SYS_finit_module, SYS_delete_module = 175, 313, 176
-must_refuse("kexec_load", SYS_kexec_load, 0, 0, 0, 0x7FFF0000, allowed=(errno.EPERM,))
-must_refuse("kexec_file_load", SYS_kexec_file_load, -1, -1, 0, 0, 0x7FFF0000)
+must_deny("kexec_load", SYS_kexec_load, 0, 0, 0, 0x7FFF0000, allowed=(errno.EPERM,))
+must_deny("kexec_file_load", SYS_kexec_file_load, -1, -1, 0, 0, 0x7FFF0000)
 image = ctypes.create_string_buffer(b"\x7fELF", 64)
-must_refuse("init_module", SYS_init_module, image, 64, b"")
+must_deny("init_module", SYS_init_module, image, 64, b"")
 null = os.open("/dev/null", os.O_RDONLY)
-must_refuse("finit_module", SYS_finit_module, null, b"", 0)
+must_deny("finit_module", SYS_finit_module, null, b"", 0)
 os.close(null)
-must_refuse("delete_module", SYS_delete_module, b"omcp_no_such_module", 0o4000)  # O_NONBLOCK
+must_deny("delete_module", SYS_delete_module, b"omcp_no_such_module", 0o4000)  # O_NONBLOCK
 for path in ("/proc/sys/kernel/modprobe", "/sbin/modprobe"):
     try:
         os.close(os.open(path, os.O_WRONLY))

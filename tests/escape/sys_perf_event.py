@@ -16,8 +16,8 @@ def attr(kind, config, exclude_kernel):
     return buf
 
 
-must_refuse("perf_event_open(task clock, self) fd", SYS_perf_event_open,
+must_deny("perf_event_open(task clock, self) fd", SYS_perf_event_open,
             attr(PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK, True), 0, -1, -1, 0)
-must_refuse("perf_event_open(cycles, CPU 0, all processes) fd", SYS_perf_event_open,
+must_deny("perf_event_open(cycles, CPU 0, all processes) fd", SYS_perf_event_open,
             attr(PERF_TYPE_HARDWARE, 0, False), -1, 0, -1, 0)
 finish()

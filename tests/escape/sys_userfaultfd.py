@@ -4,7 +4,7 @@
 SYS_userfaultfd = 323
 O_CLOEXEC, O_NONBLOCK, UFFD_USER_MODE_ONLY = 0o2000000, 0o4000, 1
 for flags, name in ((O_CLOEXEC | UFFD_USER_MODE_ONLY, "user mode only"), (O_CLOEXEC | O_NONBLOCK, "kernel faults")):
-    must_refuse(f"userfaultfd({name}) fd", SYS_userfaultfd, flags)
+    must_deny(f"userfaultfd({name}) fd", SYS_userfaultfd, flags)
 try:
     os.close(os.open("/dev/userfaultfd", os.O_RDWR))
     escaped("opened /dev/userfaultfd")

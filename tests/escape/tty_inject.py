@@ -28,5 +28,5 @@ for fd in [0, 1, 2] + ttys:
     for request, name in ((TIOCSTI, "TIOCSTI"), ((1 << 32) | TIOCSTI, "TIOCSTI with high bits"),
                           (TIOCLINUX, "TIOCLINUX")):
         arg = ctypes.byref(char) if "TIOCSTI" in name else ctypes.byref(ctypes.c_char(b"\x02"))
-        must_refuse(f"ioctl({fd}, {name})", 16, fd, request, arg)
+        must_deny(f"ioctl({fd}, {name})", 16, fd, request, arg)
 finish()

@@ -29,9 +29,9 @@ for path in candidates:
         os.close(fd)
 os.makedirs("/sandbox/cg", exist_ok=True)
 for fstype, options in ((b"cgroup", b"pids"), (b"cgroup", b"memory"), (b"cgroup2", None)):
-    must_refuse(f"mount {fstype.decode()} {options}", 165, fstype, b"/sandbox/cg", fstype, 0,
+    must_deny(f"mount {fstype.decode()} {options}", 165, fstype, b"/sandbox/cg", fstype, 0,
                 options or 0)
-must_refuse("unshare(CLONE_NEWCGROUP)", 272, 0x02000000)
+must_deny("unshare(CLONE_NEWCGROUP)", 272, 0x02000000)
 if open("/proc/self/cgroup").read() != before:
     escaped("the process moved to another cgroup")
 finish()

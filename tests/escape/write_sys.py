@@ -26,5 +26,5 @@ for path in paths:
         os.close(fd)
 os.makedirs("/sandbox/sys", exist_ok=True)
 for target in ("/sys", "/sandbox/sys"):
-    must_refuse(f"mount sysfs on {target}", 165, b"sysfs", target.encode(), b"sysfs", 0, 0)
+    must_deny(f"mount sysfs on {target}", 165, b"sysfs", target.encode(), b"sysfs", 0, 0)
 finish()

@@ -17,6 +17,7 @@ import json
 import os
 import pathlib
 import re
+import signal
 import socket
 import sys
 import tempfile
@@ -30,16 +31,16 @@ from omcp_client import McpServer, ServerTestCase
 CORPUS_DIR = omcp_client.REPO_ROOT / "tests" / "escape"
 PRELUDE = CORPUS_DIR / "_prelude.py"
 
-HEADER_KEYS = ("escape", "expect", "layer", "timeout")
+HEADER_KEYS = ("escape", "expect", "layer", "timeout", "neighbour")
 REQUIRED_KEYS = ("escape", "expect", "layer")
 OUTCOMES = ("contained", "timeout", "killed", "destroyed", "truncated", "exit")
 DEFAULT_TIMEOUT_S = 20
 
 PLACEHOLDER = re.compile(r"\{\{([A-Z0-9_]+)\}\}")
 
-# Host kernel settings that an escaped attempt could change. The corpus
-# writes back the value it reads, so even a broken sandbox changes nothing,
-# but a changed value here means the write got through.
+# Host kernel settings that an escaped attempt could change. Attempts that
+# write under /proc/sys write back the value they read, so that a broken
+# sandbox changes nothing there. This snapshot catches every other write.
 HOST_SETTINGS = (
     "/proc/sys/kernel/core_pattern",
     "/proc/sys/kernel/hostname",
@@ -79,6 +80,9 @@ def parse_header(path):
             raise ValueError(f"{path.name}: header has no {key!r} line")
     header["outcomes"] = parse_expect(path.name, header["expect"])
     header["timeout"] = int(header.get("timeout", DEFAULT_TIMEOUT_S))
+    if header.get("neighbour", "yes") != "yes":
+        raise ValueError(f"{path.name}: `neighbour` takes only `yes`")
+    header["neighbour"] = "neighbour" in header
     return header
 
 
@@ -234,6 +238,14 @@ def sandbox_limits(pid):
                 ("cpu quota", "cpu", "cpu.cfs_quota_us"))}
 
 
+def parent_pid(pid):
+    try:
+        stat = pathlib.Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat[stat.rindex(")") + 2:].split()[1])
+
+
 def descendants(root_pid):
     """Return the live pids below ROOT_PID in the host process tree."""
     children = {}
@@ -251,6 +263,38 @@ def descendants(root_pid):
             pending.append(child)
     return found
 
+
+# Runs in a second sandbox beside an attempt whose header says
+# `neighbour: yes`. It keeps a secret in its files, its environment and a
+# SysV message queue, listens on an abstract Unix socket, and when the
+# runner sends it SIGUSR1, reports what reached it.
+NEIGHBOUR_CODE = """
+import ctypes, json, os, signal, socket, subprocess, sys, time
+stop = []
+signal.signal(signal.SIGUSR1, lambda *_: stop.append(1))
+secret = {secret}
+for path in ('/sandbox/secret', '/tmp/secret'):
+    with open(path, 'w') as f:
+        f.write(secret)
+sleeper = subprocess.Popen(['/usr/bin/sleep', '600'], env={{'NEIGHBOUR_SECRET': secret}})
+listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+listener.bind('\\0omcp-neighbour')
+listener.listen(16)
+listener.settimeout(0.1)
+libc = ctypes.CDLL(None, use_errno=True)
+queue = libc.msgget(0x5eed, 0o1000 | 0o666)
+open('/sandbox/ready', 'w').close()
+connections = 0
+while not stop:
+    try:
+        listener.accept()[0].close()
+        connections += 1
+    except socket.timeout:
+        pass
+intact = all(open(p).read() == secret for p in ('/sandbox/secret', '/tmp/secret'))
+print(json.dumps({{'connections': connections, 'files_intact': intact, 'queue': queue,
+                  'queue_now': libc.msgget(0x5eed, 0), 'sleeper_alive': sleeper.poll() is None}}))
+"""
 
 # Runs in the attacked sandbox after the attempt: no process of the
 # attempt may be left, and Python must still start.
@@ -318,8 +362,9 @@ class EscapeCorpus(ServerTestCase):
         self.assertIsNotNone(supervisor, "no supervisor process found for the new sandbox")
         limits_before = sandbox_limits(supervisor)
 
-        code = self.substitute(self.prelude + "\n" + path.read_text(),
-                               self.placeholders(server, supervisor))
+        values = self.placeholders(server, supervisor)
+        neighbour = self.start_neighbour(server, values) if header["neighbour"] else None
+        code = self.substitute(self.prelude + "\n" + path.read_text(), values)
         result = server.execute(sandbox_id, code, timeout=header["timeout"],
                                 rpc_timeout=header["timeout"] + 90)
         summary = (f"exit_code={result.get('exit_code')} timed_out={result.get('timed_out')} "
@@ -336,9 +381,43 @@ class EscapeCorpus(ServerTestCase):
         self.assertTrue(any(outcome_matches(o, result) for o in header["outcomes"]),
                         f"{path.name}: expected {header['expect']}\n{summary}")
 
+        if neighbour:
+            self.check_neighbour(server, neighbour)
         self.check_host(path.name)
         self.check_sandbox(server, sandbox_id, supervisor, limits_before, result)
         self.check_new_sandbox(server)
+
+    def start_neighbour(self, server, values):
+        """Start NEIGHBOUR_CODE in a second sandbox; add its placeholders to VALUES."""
+        sandbox_id = self.new_sandbox(server)
+        supervisor = omcp_client.sandbox_supervisors()[sandbox_id]
+        secret = "neighbour-secret-" + uuid.uuid4().hex
+        request_id = server.start_tool_call("execute_python_code", {
+            "sandbox_id": sandbox_id, "timeout": 120,
+            "code": NEIGHBOUR_CODE.format(secret=omcp_client.marker_literal(secret))})
+        # The host's root reaches the neighbour's files through /proc.
+        root = pathlib.Path(f"/proc/{supervisor}/root/sandbox")
+        ready = omcp_client.wait_until(lambda: (root / "ready").exists(), 30)
+        self.assertTrue(ready, "the neighbour sandbox did not get ready\n" + server.stderr_tail())
+        values["NEIGHBOUR_SECRET"] = omcp_client.marker_literal(secret)
+        values["NEIGHBOUR_HOST_PID"] = str(supervisor)
+        return {"id": sandbox_id, "supervisor": supervisor, "request": request_id, "root": root}
+
+    def check_neighbour(self, server, neighbour):
+        program = [pid for pid in descendants(neighbour["supervisor"])
+                   if parent_pid(pid) == neighbour["supervisor"]]
+        self.assertEqual(len(program), 1, "the neighbour's program is not running")
+        os.kill(program[0], signal.SIGUSR1)
+        result = server.tool_result(neighbour["request"], timeout=60)
+        self.assertIs(result.get("success"), True, f"the neighbour's program failed: {result!r}")
+        report = json.loads(result["output"].strip().splitlines()[-1])
+        self.assertEqual(report["connections"], 0, "the neighbour's abstract socket was reached")
+        self.assertTrue(report["files_intact"], "the neighbour's files changed")
+        self.assertTrue(report["sleeper_alive"], "the neighbour's process was killed")
+        self.assertGreaterEqual(report["queue"], 0, f"the neighbour made no queue: {report!r}")
+        self.assertEqual(report["queue_now"], report["queue"], "the neighbour's queue changed")
+        self.assertTrue(omcp_client.is_alive(neighbour["supervisor"]),
+                        "the neighbour's supervisor is gone")
 
     def check_host(self, name):
         self.assertEqual(self.host.traffic(), [],
@@ -409,6 +488,28 @@ class CorpusFormat(unittest.TestCase):
 
     def test_corpus_size(self):
         self.assertGreaterEqual(len(corpus_programs()), 40)
+
+    def test_host_watch_sees_traffic(self):
+        host = HostWatch()
+        self.addCleanup(host.close)
+        self.assertEqual(host.traffic(), [])
+        socket.create_connection(("127.0.0.1", host.tcp.getsockname()[1]), 3).close()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            udp.sendto(b"probe", ("127.0.0.1", host.udp.getsockname()[1]))
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as unix:
+            unix.connect("\0" + host.abstract_name)
+            time.sleep(0.1)
+            self.assertEqual(len(host.traffic()), 3, "the watch missed a connection")
+
+    def test_host_watch_sees_changes(self):
+        host = HostWatch()
+        self.addCleanup(host.close)
+        self.assertEqual(host.snapshot(), host.snapshot_before)
+        (host.dir / "secret").write_text("changed\n")
+        self.assertNotEqual(host.snapshot(), host.snapshot_before)
+        (host.dir / "secret").write_text(host.secret + "\n")
+        (host.dir / "new").write_text("x")
+        self.assertNotEqual(host.snapshot(), host.snapshot_before)
 
     def test_outcome_matching(self):
         contained = {"output": "x\nCONTAINED\n", "exit_code": 0}
