@@ -21,10 +21,14 @@ for path in paths:
     except OSError:
         continue
     escaped(f"read {path}" + (" with the server's canary" if canary in data else ""))
-for path in ("/proc/1/root", "/proc/1/cwd", "/proc/1/exe", "/proc/1/fd", "/proc/1/map_files"):
+for path in ("/proc/1/root", "/proc/1/cwd", "/proc/1/exe"):
     try:
-        target = os.readlink(path) if path != "/proc/1/fd" and path != "/proc/1/map_files" else os.listdir(path)
+        escaped(f"{path} is readable: {os.readlink(path)!r}")
     except OSError:
-        continue
-    escaped(f"{path} is accessible: {target!r}")
+        pass
+for path in ("/proc/1/fd", "/proc/1/map_files"):
+    try:
+        escaped(f"{path} is listable: {os.listdir(path)!r}")
+    except OSError:
+        pass
 finish()

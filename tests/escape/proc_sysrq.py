@@ -2,7 +2,7 @@
 # expect: contained
 # layer: read-only /proc/sys, capabilities
 # 'h' only prints the SysRq help to the kernel log, so even a broken sandbox
-# does no harm; that the write is accepted is what counts.
+# does no harm. Whether the write is accepted is what counts.
 for path, data in (("/proc/sysrq-trigger", b"h"), ("/proc/sys/kernel/sysrq", None)):
     try:
         if data is None:

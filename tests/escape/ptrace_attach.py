@@ -17,7 +17,7 @@ for pid, who in ((1, "the supervisor"), (neighbour, "a neighbour process")):
         if result == 0:
             syscall(SYS_ptrace, PTRACE_DETACH, pid, 0, 0)
 
-# A child that asks to be traced, then stops: the parent would control it.
+# A child that requests tracing by its parent: the parent would control it.
 child = os.fork()
 if child == 0:
     result, _ = syscall(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0)

@@ -12,8 +12,8 @@ address = libc.mmap(0, 4096, mmap.PROT_READ | mmap.PROT_WRITE, MAP_FIXED | MAP_P
 if address == 0:
     escaped("mapped the page at address 0")
 
-# The personality is inherited across exec, where MMAP_PAGE_ZERO asks the
-# ELF loader to map page 0 for the new program.
+# The personality is inherited across exec, where MMAP_PAGE_ZERO makes the
+# ELF loader map page 0 for the new program.
 child = os.fork()
 if child == 0:
     syscall(SYS_personality, MMAP_PAGE_ZERO | READ_IMPLIES_EXEC | ADDR_NO_RANDOMIZE)

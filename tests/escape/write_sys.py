@@ -1,8 +1,8 @@
 # escape: Write to sysfs (uevent helper, power state, module parameters, cgroup controls)
 # expect: contained
 # layer: mount namespace (no /sys), seccomp (no mount)
-# The sandbox has no /sys; if one appears, every write puts the current
-# value back, so a broken sandbox changes nothing.
+# The sandbox has no /sys. If one appears, every write puts the current
+# value back, so that a broken sandbox changes nothing.
 paths = ["/sys/kernel/uevent_helper", "/sys/power/state", "/sys/kernel/mm/transparent_hugepage/enabled",
          "/sys/module/printk/parameters/time", "/sys/fs/cgroup/cgroup.procs",
          "/sys/class/net/lo/mtu", "/sys/kernel/profiling"]
