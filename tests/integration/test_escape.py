@@ -433,6 +433,13 @@ class EscapeCorpus(ServerTestCase):
         self.assertTrue(server.running(), "the server exited\n" + server.stderr_tail())
         self.assertEqual(server.request("ping", timeout=30).get("result"), {},
                          "the server does not answer ping")
+        # Output of the sandbox must reach the client only inside the
+        # server's own messages.
+        self.assertEqual(server.stray_lines, [], "the server wrote lines that are not JSON-RPC")
+        self.assertEqual(server.null_id_responses, [], "the server sent responses with a null id")
+        unknown = [key for key in server.responses
+                   if not key.isdigit() or int(key) >= server._next_id]
+        self.assertEqual(unknown, [], "the server sent responses to ids it was never sent")
         if result.get("sandbox_destroyed"):
             omcp_client.wait_until(lambda: not omcp_client.is_alive(supervisor), 10)
             self.assertFalse(omcp_client.is_alive(supervisor),
