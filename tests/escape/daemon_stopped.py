@@ -1,6 +1,6 @@
-# escape: Leave stopped, traced-looking and zombie children behind in several sessions
+# escape: Leave stopped, signal-blocking and zombie-making children behind in separate sessions
 # expect: contained
-# layer: supervisor (SIGKILL ends stopped processes; it reaps every child)
+# layer: supervisor (SIGKILL ends stopped processes, and PID 1 reaps every child)
 import signal, time
 
 for kind in ("stopped", "zombie-parent", "sleeper"):

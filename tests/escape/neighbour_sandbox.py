@@ -1,6 +1,6 @@
 # escape: Reach a second sandbox of the same server: its processes, environment, files, abstract socket and SysV queue
 # expect: contained
-# layer: namespace (PID, mount, network, IPC), distinct host uids
+# layer: namespaces (PID, mount, network, IPC), distinct host uids
 # neighbour: yes
 import signal, socket
 

@@ -1,6 +1,6 @@
 # escape: Find the server's environment through /proc/<pid>/environ and cmdline, guessing pids
 # expect: contained
-# layer: namespace (PID)
+# layer: PID namespace, environment built by the server (nothing inherited)
 canary = {{CANARY}}
 server_pid = {{SERVER_PID}}
 

@@ -1,6 +1,6 @@
 # escape: Read the memory of the supervisor and the server through /proc/<pid>/mem and maps
 # expect: contained
-# layer: namespace (PID), non-dumpable supervisor
+# layer: PID namespace, non-dumpable supervisor
 canary = {{CANARY}}.encode()
 server_pid = {{SERVER_PID}}
 

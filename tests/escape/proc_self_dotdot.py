@@ -1,6 +1,6 @@
 # escape: Reach the supervisor's and the server's /proc entries through /proc/self/.. and task paths
 # expect: contained
-# layer: namespace (PID), non-dumpable supervisor
+# layer: PID namespace, non-dumpable supervisor
 canary = {{CANARY}}.encode()
 server_pid = {{SERVER_PID}}
 paths = [

@@ -1,6 +1,6 @@
 # escape: Unbounded recursion of Python frames with sys.setrecursionlimit(10**9)
 # expect: killed or destroyed
-# layer: rlimit (stack), cgroup (memory)
+# layer: cgroup (memory)
 # timeout: 60
 sys.setrecursionlimit(10**9)
 

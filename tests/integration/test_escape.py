@@ -61,16 +61,15 @@ KILL_GRACE_SECONDS = 2.0
 def parse_header(path):
     """Return the `# key: value` header of a corpus program as a dict.
 
-    Raises ValueError on a missing or unknown key, so that a typo in a
-    header fails the test rather than going unchecked.
+    The header is the run of such lines at the top of the file. Raises
+    ValueError on a missing or unknown key, so that a typo in a header
+    fails the test rather than going unchecked.
     """
     header = {}
     for line in path.read_text().splitlines():
-        if not line.startswith("#"):
-            break
         match = re.match(r"#\s*([a-z]+):\s*(.*\S)\s*$", line)
         if not match:
-            continue
+            break
         key, value = match.groups()
         if key not in HEADER_KEYS:
             raise ValueError(f"{path.name}: unknown header key {key!r}")
@@ -517,6 +516,29 @@ class CorpusFormat(unittest.TestCase):
         (host.dir / "secret").write_text(host.secret + "\n")
         (host.dir / "new").write_text("x")
         self.assertNotEqual(host.snapshot(), host.snapshot_before)
+
+    def test_header_errors(self):
+        directory = pathlib.Path(tempfile.mkdtemp(dir=omcp_client.LOG_DIR))
+        good = "# escape: x\n# expect: contained\n# layer: seccomp\n"
+        cases = {
+            "missing_layer": "# escape: x\n# expect: contained\nprint(1)\n",
+            "unknown_key": good + "# expected: timeout\n",
+            "unknown_outcome": good.replace("contained", "escaped"),
+            "bad_exit": good.replace("contained", "exit"),
+            "bad_neighbour": good + "# neighbour: no\n",
+        }
+        for name, text in cases.items():
+            with self.subTest(case=name):
+                path = directory / f"{name}.py"
+                path.write_text(text)
+                with self.assertRaises(ValueError):
+                    parse_header(path)
+        path = directory / "good.py"
+        path.write_text(good + "# timeout: 7\n# A comment after the header: not a key.\nprint(1)\n")
+        header = parse_header(path)
+        self.assertEqual(header["timeout"], 7)
+        self.assertEqual(header["outcomes"], [("contained", None)])
+        self.assertFalse(header["neighbour"])
 
     def test_outcome_matching(self):
         contained = {"output": "x\nCONTAINED\n", "exit_code": 0}
