@@ -105,6 +105,18 @@ seccomp_install (omcp_error *err)
         return -1;
     }
 
+  /* Code runs with the supervisor's uid, and prlimit checks nothing else,
+   * so it could lower PID 1's limits (no descriptors to receive the next
+   * execution's pipes, a CPU limit that kills it). Setting limits is
+   * allowed for the caller itself only (pid 0, as glibc's setrlimit
+   * passes); reading any process's limits stays allowed. */
+  {
+    struct scmp_arg_cmp cmp[] = { SCMP_A0 (SCMP_CMP_NE, 0), SCMP_A2 (SCMP_CMP_NE, 0) };
+
+    if (add_rule (ctx, eperm, "prlimit64", N_ELEMENTS (cmp), cmp, err) < 0)
+      return -1;
+  }
+
   /* Only local sockets: no AF_INET, AF_INET6, AF_PACKET, AF_NETLINK, ... */
   {
     struct scmp_arg_cmp cmp = SCMP_A0 (SCMP_CMP_NE, AF_UNIX);

@@ -373,6 +373,15 @@ class SeccompFilter(ServerTestCase):
     def test_filter_clone3_enosys(self):
         self.assert_action("clone3", 435, [0, 0], omcp_client.SECCOMP_RET_ERRNO | errno.ENOSYS)
 
+    def test_filter_prlimit_only_on_self(self):
+        # prlimit64(pid, resource, new_limit, old_limit); 7 is RLIMIT_NOFILE.
+        eperm = omcp_client.SECCOMP_RET_ERRNO | errno.EPERM
+        allow = omcp_client.SECCOMP_RET_ALLOW
+        self.assert_action("prlimit64 set PID 1", 302, [1, 7, 0x1000, 0], eperm)
+        self.assert_action("prlimit64 set and get PID 1", 302, [1, 7, 0x1000, 0x2000], eperm)
+        self.assert_action("prlimit64 set self", 302, [0, 7, 0x1000, 0], allow)
+        self.assert_action("prlimit64 get PID 1", 302, [1, 7, 0, 0x2000], allow)
+
     def test_filter_allows_ordinary_calls(self):
         for name, number, args in ALLOWED_CALLS:
             with self.subTest(syscall=name):
