@@ -73,6 +73,8 @@ tools_settings_from (const struct omcp_config *config, struct tools_settings *ts
   ts->max_output_bytes = (size_t) config->execution_max_output_bytes;
   ts->sandbox_timeout_ms = config->sandbox_timeout_s * 1000;
   ts->package_install_enabled = config->package_install_enabled;
+  ts->allow_local_execution = config->allow_local_execution;
+  ts->validator = NULL;
 }
 
 static int
@@ -121,6 +123,21 @@ command_serve (void)
     }
   sandbox_destroy (probe, "startup check done");
 
+  /* The validator's helper runs in a sandbox of its own, outside the
+   * pool: no agent can reach it or plant files on its module path. */
+  if (config.code_validation
+      && code_validator_new (engine, config.sandbox_python, &settings.validator, &err) < 0)
+    {
+      log_error ("main", "cannot start: %s", err.message);
+      sandbox_engine_free (engine);
+      return 1;
+    }
+  if (!config.code_validation)
+    log_warning ("main", "CODE_VALIDATION=off: code runs in sandboxes without the static check");
+  if (config.allow_local_execution)
+    log_warning ("main", "OMCP_ALLOW_LOCAL_EXECUTION=true: run_python_code runs code on this host "
+                         "without a sandbox");
+
   pool = sandbox_pool_new (engine, (unsigned) config.max_sandboxes, settings.sandbox_timeout_ms);
   server = mcp_server_new (&(struct mcp_server_info) {
     .name = "omcp",
@@ -142,6 +159,7 @@ command_serve (void)
   /* Every call has finished: remove the sandboxes, then the engine. */
   sandbox_pool_free (pool);
   mcp_server_free (server);
+  code_validator_free (settings.validator);
   sandbox_engine_free (engine);
   log_info ("main", "stopped");
   return ret < 0 ? 1 : 0;

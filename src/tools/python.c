@@ -7,38 +7,46 @@
 /* How often a running execution reports progress. */
 #define PROGRESS_INTERVAL_MS 2000
 
-int
-python_execute (sandbox *sb, const struct tools_settings *settings, const char *code,
-                size_t code_len, int64_t timeout_ms, int cancel_fd,
-                void (*on_progress) (void *userdata, int64_t elapsed_ms), void *userdata,
-                const char *exec_id, struct sandbox_exec_result *result, omcp_error *err)
+/* Nothing of the server's environment: only what Python and the usual
+ * libraries need. OpenBLAS and OpenMP get one thread because the sandbox
+ * has half a CPU and a process limit. Matplotlib draws without a display
+ * and keeps its cache in /tmp rather than the user's /sandbox. Host
+ * executions get the same, so the database password and other settings
+ * of the server never reach the code. */
+static const char *const python_envp[] = {
+  "HOME=/sandbox",
+  "PATH=/usr/local/bin:/usr/bin:/bin",
+  "LANG=C.UTF-8",
+  "LC_ALL=C.UTF-8",
+  "TMPDIR=/tmp",
+  "USER=sandboxuser",
+  "LOGNAME=sandboxuser",
+  "MPLBACKEND=Agg",
+  "MPLCONFIGDIR=/tmp/matplotlib",
+  "OPENBLAS_NUM_THREADS=1",
+  "OMP_NUM_THREADS=1",
+  NULL,
+};
+
+static void
+fill_request (struct sandbox_exec_request *request, const char **argv,
+              const struct tools_settings *settings, const char *code, size_t code_len,
+              int64_t timeout_ms, int cancel_fd,
+              void (*on_progress) (void *userdata, int64_t elapsed_ms), void *userdata,
+              const char *exec_id)
 {
   /* -I: ignore PYTHON* variables and the user site directory, and do not
    * put the current directory on sys.path. The bootstrap reads the code
    * from descriptor 3 and adds /sandbox/packages to sys.path. */
-  const char *argv[] = { settings->python, "-I", "-c", python_bootstrap_source, NULL };
-  /* Nothing of the server's environment: only what Python and the usual
-   * libraries need. OpenBLAS and OpenMP get one thread because the sandbox
-   * has half a CPU and a process limit. Matplotlib draws without a display
-   * and keeps its cache in /tmp rather than the user's /sandbox. */
-  const char *envp[] = {
-    "HOME=/sandbox",
-    "PATH=/usr/local/bin:/usr/bin:/bin",
-    "LANG=C.UTF-8",
-    "LC_ALL=C.UTF-8",
-    "TMPDIR=/tmp",
-    "USER=sandboxuser",
-    "LOGNAME=sandboxuser",
-    "MPLBACKEND=Agg",
-    "MPLCONFIGDIR=/tmp/matplotlib",
-    "OPENBLAS_NUM_THREADS=1",
-    "OMP_NUM_THREADS=1",
-    NULL,
-  };
-  struct sandbox_exec_request request = {
+  argv[0] = settings->python;
+  argv[1] = "-I";
+  argv[2] = "-c";
+  argv[3] = python_bootstrap_source;
+  argv[4] = NULL;
+  *request = (struct sandbox_exec_request) {
     .exec_id = exec_id,
     .argv = argv,
-    .envp = envp,
+    .envp = python_envp,
     .input = code,
     .input_len = code_len,
     .timeout_ms = timeout_ms,
@@ -48,6 +56,34 @@ python_execute (sandbox *sb, const struct tools_settings *settings, const char *
     .progress_userdata = userdata,
     .progress_interval_ms = PROGRESS_INTERVAL_MS,
   };
+}
 
+int
+python_execute (sandbox *sb, const struct tools_settings *settings, const char *code,
+                size_t code_len, int64_t timeout_ms, int cancel_fd,
+                void (*on_progress) (void *userdata, int64_t elapsed_ms), void *userdata,
+                const char *exec_id, struct sandbox_exec_result *result, omcp_error *err)
+{
+  struct sandbox_exec_request request;
+  const char *argv[5];
+
+  fill_request (&request, argv, settings, code, code_len, timeout_ms, cancel_fd, on_progress,
+                userdata, exec_id);
   return sandbox_exec (sb, &request, result, err);
+}
+
+int
+python_execute_local (const struct tools_settings *settings, const char *code, size_t code_len,
+                      int64_t timeout_ms, int cancel_fd,
+                      void (*on_progress) (void *userdata, int64_t elapsed_ms), void *userdata,
+                      const char *exec_id, struct sandbox_exec_result *result, omcp_error *err)
+{
+  struct sandbox_exec_request request;
+  const char *argv[5];
+
+  /* NOTE: the bootstrap also puts /sandbox/packages on sys.path here,
+   * which on the host only matters if that directory exists. */
+  fill_request (&request, argv, settings, code, code_len, timeout_ms, cancel_fd, on_progress,
+                userdata, exec_id);
+  return sandbox_exec_local (&request, result, err);
 }
