@@ -235,7 +235,7 @@ class HostileInputTest(ValidatorCase):
         self.run_ok(self.server, self.sandbox_id, "print(6 * 7)")
 
     def test_null_byte_never_reaches_tool(self):
-        # JSON-RPC parsing refuses U+0000 in strings, so the request fails
+        # JSON-RPC parsing rejects U+0000 in strings, so the request fails
         # before any tool runs; the validator script test covers the byte.
         before = self.server.null_id_count()
         request_id = self.server.start_tool_call("execute_python_code", {
