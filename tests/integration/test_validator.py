@@ -12,7 +12,6 @@ import os
 import pathlib
 import signal
 import subprocess
-import sys
 import time
 import unittest
 
@@ -23,7 +22,6 @@ from omcp_client import (
     main,
     marker_literal,
     read_cmdline,
-    sandbox_supervisors,
     unique_marker,
     wait_until,
 )
@@ -297,20 +295,36 @@ class PlantedFilesTest(ValidatorCase):
         self.run_ok(server, sandbox_id, "print(1)")
 
 
-def validator_helper_pid():
-    """Return the host pid of the validator helper process, or None."""
-    supervisor = sandbox_supervisors().get("code-validator")
-    if supervisor is None:
-        return None
+def child_pids(pid):
+    """Return the pids of the children of every thread of PID."""
+    children = []
     try:
-        children = pathlib.Path(
-            f"/proc/{supervisor}/task/{supervisor}/children").read_text().split()
+        tasks = os.listdir(f"/proc/{pid}/task")
     except OSError:
-        return None
-    for child in children:
-        argv = read_cmdline(int(child)) or []
-        if "-S" in argv and "-I" in argv:
-            return int(child)
+        return children
+    for task in tasks:
+        try:
+            children += [int(c) for c in
+                         pathlib.Path(f"/proc/{pid}/task/{task}/children").read_text().split()]
+        except OSError:
+            pass
+    return children
+
+
+def validator_helper_pid(server_pid):
+    """Return the host pid of the validator helper of one server, or None.
+
+    Looks only below that server, because other servers on the machine
+    have validator sandboxes with the same name.
+    """
+    for supervisor in child_pids(server_pid):
+        argv = read_cmdline(supervisor) or []
+        if len(argv) < 2 or not argv[0].startswith("omcp-sandbox") or argv[1] != "code-validator":
+            continue
+        for child in child_pids(supervisor):
+            child_argv = read_cmdline(child) or []
+            if "-S" in child_argv and "-I" in child_argv:
+                return child
     return None
 
 
@@ -320,7 +334,7 @@ class HelperFailureTest(ValidatorCase):
     def setUp(self):
         self.server = self.start_server(env=STRICT)
         self.sandbox_id = self.new_sandbox(self.server)
-        self.helper = wait_until(validator_helper_pid, 10)
+        self.helper = wait_until(lambda: validator_helper_pid(self.server.pid), 10)
         self.assertIsNotNone(self.helper, "no validator helper process found")
 
     def assert_validated_again(self):
@@ -328,7 +342,7 @@ class HelperFailureTest(ValidatorCase):
         self.assertEqual(result["error"],
                          "Security Violation: import of 'os' is not allowed (line 1)")
         self.run_ok(self.server, self.sandbox_id, "print(1)")
-        replacement = wait_until(validator_helper_pid, 10)
+        replacement = wait_until(lambda: validator_helper_pid(self.server.pid), 10)
         self.assertIsNotNone(replacement)
         self.assertNotEqual(replacement, self.helper)
 
