@@ -36,7 +36,7 @@ BLOCKED_NAMES = frozenset((
     "gi_frame", "cr_frame", "tb_frame",
 ))
 
-# Longest identifier or module name quoted back in a message.
+# Maximum length of an identifier or module name quoted in a message.
 MAX_QUOTED = 100
 
 # Virtual memory limit of this process, so that a huge input raises

@@ -128,14 +128,14 @@ void sandbox_exec_result_clear (struct sandbox_exec_result *result);
 /* Run one program on the host, WITHOUT ANY ISOLATION, as a child of this
  * process in its own session, in a fresh directory under /tmp that is
  * removed afterwards. The deadline, the output cap and cancellation kill
- * the program's process group; so does its exit, so that nothing it left
- * in the group outlives it. NOTE: a process that starts its own session
- * or process group escapes those kills. */
+ * the program's process group. Its exit kills the group too, so nothing
+ * it left in the group outlives it. NOTE: a process that starts its own
+ * session or process group escapes those kills. */
 int sandbox_exec_local (const struct sandbox_exec_request *request,
                         struct sandbox_exec_result *result, omcp_error *err) OMCP_WUR;
 
-/* A program that runs until sandbox_stop, on the caller's descriptors: the
- * sandbox sees them as descriptor 3, stdout and stderr (stdin is
+/* A program that runs until sandbox_stop, on the caller's descriptors,
+ * which become its descriptor 3, stdout and stderr (stdin is
  * /dev/null). The caller keeps its copies and enforces its own deadlines;
  * the engine neither reads nor writes them. */
 struct sandbox_start_request

@@ -67,9 +67,9 @@ start_helper (code_validator *v, omcp_error *err)
   if (v->sb == NULL && sandbox_create (v->engine, "code-validator", &v->sb, err) < 0)
     return omcp_error_prefix (err, "start code validator");
 
-  /* One stream socket carries requests, replies and any stderr text: a
-   * stray line on stderr is then a garbage reply and restarts the helper
-   * rather than filling a pipe that nobody reads. */
+  /* One stream socket carries requests, replies and any stderr text. A
+   * stray line on stderr then counts as a garbage reply and restarts the
+   * helper, rather than filling a pipe that is never read. */
   if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
     return omcp_error_set (err, errno, "start code validator: socketpair");
   server_end = pair[0];
@@ -281,8 +281,8 @@ code_validator_check (code_validator *v, const char *code, size_t len, char *rea
   verdict = ask_helper (v, code, len, reason, reason_size, &failure);
   if (verdict < 0)
     {
-      /* Nothing the helper says from now on can be trusted to belong to
-       * the next request: replace it. */
+      /* A later reply from this helper might answer this request rather
+       * than the next one, so replace the helper. */
       log_warning ("validator", "code validator helper %s; restarting it code_bytes=%zu restarts=%u",
                    failure, len, ++v->restarts);
       snprintf (reason, reason_size, VIOLATION_PREFIX "the code could not be checked (the "
