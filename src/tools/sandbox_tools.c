@@ -452,7 +452,10 @@ tools_register_sandbox (mcp_server *server, sandbox_pool *pool, const struct too
     .title = "Execute Python code",
     .description =
       "Run Python 3 code in a sandbox and return its stdout, stderr and exit code. pandas, numpy "
-      "and matplotlib are available; there is no network. The working directory is /sandbox.",
+      "and matplotlib are available; there is no network. The working directory is /sandbox. "
+      "Unless the server sets CODE_VALIDATION=off, code that imports modules such as os, sys or "
+      "subprocess, calls eval, exec, open or getattr, or uses attributes such as __class__ is "
+      "rejected before it runs, with an error starting 'Security Violation:'.",
     .input_schema = schema_object (
       json_pack ("{s:O, s:{s:s, s:s}, s:{s:s, s:s}, s:{s:[s, s], s:s}}", "sandbox_id", sandbox_id,
                  "code", "type", "string", "description", "Python source to run",
