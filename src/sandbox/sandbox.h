@@ -125,12 +125,13 @@ int sandbox_exec (sandbox *sb, const struct sandbox_exec_request *request,
 
 void sandbox_exec_result_clear (struct sandbox_exec_result *result);
 
-/* Run one program on the host, WITHOUT ANY ISOLATION, as a child of this
- * process in its own session, in a fresh directory under /tmp that is
- * removed afterwards. The deadline, the output cap and cancellation kill
- * the program's process group. Its exit kills the group too, so nothing
- * it left in the group outlives it. NOTE: a process that starts its own
- * session or process group escapes those kills. */
+/* Run one program on the host, WITHOUT ANY ISOLATION, in a fresh
+ * directory under /tmp that is removed afterwards. A reaper process (a
+ * child subreaper) runs it, so every process it starts, even in a session
+ * of its own, stays below the reaper. The program's exit, the deadline,
+ * the output cap and cancellation kill all of them. NOTE: should the
+ * server itself die, the reaper dies with it and its descendants are left
+ * to init. */
 int sandbox_exec_local (const struct sandbox_exec_request *request,
                         struct sandbox_exec_result *result, omcp_error *err) OMCP_WUR;
 
