@@ -62,17 +62,17 @@ parse_pids (const char *text, ssize_t len, pid_t *pids, size_t max)
 static void
 reaper_kill_descendants (void)
 {
-  char path[64], text[4096];
+  char text[4096];
   pid_t pids[512];
 
-  snprintf (path, sizeof path, "/proc/self/task/%d/children", (int) getpid ());
   for (;;)
     {
       ssize_t len = -1;
       size_t n, i;
       int fd, status;
 
-      fd = open (path, O_RDONLY | O_CLOEXEC);
+      /* The reaper has one thread, so its children are that thread's. */
+      fd = open ("/proc/thread-self/children", O_RDONLY | O_CLOEXEC);
       if (fd >= 0)
         {
           len = read (fd, text, sizeof text);
