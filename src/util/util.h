@@ -25,20 +25,6 @@
     while (result_ == -1L && errno == EINTR);                           \
     result_;                                                            \
   })
-/* Output of a child read from a non-blocking pipe into a growing buffer. */
-struct output_stream
-{
-  int fd;        /* -1 once closed at end of file */
-  char *buf;     /* NULL until the first byte; room for a final NUL */
-  size_t len;
-  size_t cap;
-};
-
-/* Read what is available on S without blocking, closing S->fd at end of
- * file or on error. BUDGET is shared by the streams of one child: bytes
- * past it are dropped, and the function then returns true (cap reached). */
-bool output_stream_drain (struct output_stream *s, size_t *budget);
-
 #endif
 
 #define N_ELEMENTS(array) (sizeof (array) / sizeof ((array)[0]))

@@ -109,8 +109,8 @@ class ValidatorCase(ServerTestCase):
         self.assertIsNone(violation(result), f"code was rejected: {result!r}")
 
 
-class RulesTest(ValidatorCase):
-    """Each rejected and accepted form, through execute_python_code."""
+class SharedStrictServerCase(ValidatorCase):
+    """Tests that share one server with CODE_VALIDATION=strict and one sandbox."""
 
     @classmethod
     def setUpClass(cls):
@@ -118,6 +118,10 @@ class RulesTest(ValidatorCase):
         cls.addClassCleanup(cls.server.kill)
         cls.server.initialize()
         cls.sandbox_id = cls.server.create_sandbox()
+
+
+class RulesTest(SharedStrictServerCase):
+    """Each rejected and accepted form, through execute_python_code."""
 
     def run_code(self, code):
         return self.server.execute(self.sandbox_id, code)
@@ -215,15 +219,8 @@ class RulesTest(ValidatorCase):
             self.assertIn("error", response)
 
 
-class HostileInputTest(ValidatorCase):
+class HostileInputTest(SharedStrictServerCase):
     """Inputs built to break the parser or the helper; the helper survives."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.server = McpServer(env=STRICT)
-        cls.addClassCleanup(cls.server.kill)
-        cls.server.initialize()
-        cls.sandbox_id = cls.server.create_sandbox()
 
     def run_code(self, code, rpc_timeout=120):
         return self.server.execute(self.sandbox_id, code, rpc_timeout=rpc_timeout)
