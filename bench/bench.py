@@ -14,6 +14,23 @@ import time
 
 PRINT_ONE = "print(1)"
 
+# A typical 50-line analysis input for the code validator, which the last
+# line makes it reject, so that no execution is timed with it.
+ANALYSIS_50 = "\n".join(
+    ["import json", "import math", "import statistics", "import pandas as pd", "import numpy as np",
+     "# Summarise a cohort by age group."]
+    + ["values_%d = [x * %d for x in range(10) if x %% 3 != 1]  # step %d" % (i, i, i)
+       for i in range(20)]
+    + ["frame = pd.DataFrame({'age': [34, 51, 67], 'sex': ['F', 'M', 'F']})",
+       "means = {}",
+       "for column in ['age']:",
+       "    means[column] = statistics.mean(frame[column])",
+       "def describe(series):",
+       "    \"\"\"Return the mean and the standard deviation.\"\"\"",
+       "    return {'mean': float(np.mean(series)), 'sd': float(np.std(series))}"]
+    + ["result_%d = describe(values_%d)" % (i, i) for i in range(15)]
+    + ["print(json.dumps(means, sort_keys=True), math.pi)", "import os"])
+
 
 class Server:
     def __init__(self, binary, env):
@@ -158,6 +175,23 @@ def main():
     bwrap_ms = statistics.median(samples["bwrap"]) if "bwrap" in samples else None
     server.call("remove_sandbox", sandbox_id=sandbox_id, force=True)
 
+    # The warm code validator: a rejected execute_python_code round trip
+    # (checked, never run) minus a ping tool round trip, interleaved.
+    validator_ms = None
+    rejected = server.request("tools/call", {"name": "execute_python_code", "arguments": {
+        "sandbox_id": "none", "code": ANALYSIS_50}})["result"]["structuredContent"]
+    if rejected.get("error", "").startswith("Security Violation: import of 'os'"):
+        check_samples, ping_samples = [], []
+        for _ in range(reps * 10):
+            start = time.perf_counter()
+            server.request("tools/call", {"name": "execute_python_code", "arguments": {
+                "sandbox_id": "none", "code": ANALYSIS_50}})
+            check_samples.append((time.perf_counter() - start) * 1000)
+            start = time.perf_counter()
+            server.call("ping")
+            ping_samples.append((time.perf_counter() - start) * 1000)
+        validator_ms = statistics.median(check_samples) - statistics.median(ping_samples)
+
     # Memory with idle sandboxes.
     idle = [server.call("create_sandbox")["sandbox_id"] for _ in range(args.idle)]
     time.sleep(0.5)
@@ -181,6 +215,12 @@ def main():
         print("%-44s %8.2f    (omcp / bubblewrap)" % ("", exec_ms / bwrap_ms))
     else:
         print("bubblewrap: not installed (apt-get install bubblewrap)")
+    if validator_ms is not None:
+        print("%-44s %8.2f ms   (target < 2 ms; %d lines, rejected round trip - ping)"
+              % ("code validator, warm, 50-line input", validator_ms,
+                 ANALYSIS_50.count("\n") + 1))
+    else:
+        print("code validator: off (CODE_VALIDATION=off)")
     print("%-44s %8.2f MiB" % ("server RSS, no sandbox", rss_empty / 1024))
     budget = 10 + args.idle
     print("%-44s %8.2f MiB   (target <= %d MiB)"

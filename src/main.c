@@ -107,6 +107,8 @@ tools_settings_from (const struct omcp_config *config, struct tools_settings *ts
   ts->package_install_enabled = config->package_install_enabled;
   ts->package_allowlist = config->package_allowlist;
   ts->extra_env = NULL;
+  ts->allow_local_execution = config->allow_local_execution;
+  ts->validator = NULL;
 }
 
 static void
@@ -242,6 +244,21 @@ command_serve (void)
     }
   sandbox_destroy (probe, "startup check done");
 
+  /* The validator's helper runs in a sandbox of its own, outside the
+   * pool: no agent can reach it or plant files on its module path. */
+  if (config.code_validation
+      && code_validator_new (engine, config.sandbox_python, &settings.validator, &err) < 0)
+    {
+      log_error ("main", "cannot start: %s", err.message);
+      sandbox_engine_free (engine);
+      return 1;
+    }
+  if (!config.code_validation)
+    log_warning ("main", "CODE_VALIDATION=off: code runs in sandboxes without the static check");
+  if (config.allow_local_execution)
+    log_warning ("main", "OMCP_ALLOW_LOCAL_EXECUTION=true: run_python_code runs code on this host "
+                         "without a sandbox");
+
   pool = sandbox_pool_new (engine, (unsigned) config.max_sandboxes, settings.sandbox_timeout_ms);
   server = mcp_server_new (&(struct mcp_server_info) {
     .name = "omcp",
@@ -275,6 +292,7 @@ command_serve (void)
   sandbox_pool_free (pool);
   mcp_server_free (server);
   tools_data_close ();
+  code_validator_free (settings.validator);
   sandbox_engine_free (engine);
   sandbox_data_access_clear (&data_access);
   log_info ("main", "stopped");

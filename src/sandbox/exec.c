@@ -16,29 +16,11 @@
  * sandbox is destroyed instead. */
 #define KILL_GRACE_MS 5000
 
-#define EXIT_TIMEOUT 124
-#define EXIT_KILLED 137
 
-struct stream
-{
-  int fd;
-  char *buf;
-  size_t len;
-  size_t cap;
-};
+const char *const exec_stop_names[] = { "", "timeout", "output limit", "cancelled" };
 
-enum stop_reason
-{
-  STOP_NONE,
-  STOP_TIMEOUT,
-  STOP_OUTPUT,
-  STOP_CANCEL,
-};
-
-static const char *const stop_names[] = { "", "timeout", "output limit", "cancelled" };
-
-static int
-create_input (const char *input, size_t len, omcp_error *err)
+int
+exec_create_input (const char *input, size_t len, omcp_error *err)
 {
   cleanup_close int fd = -1;
 
@@ -85,42 +67,6 @@ pack_strings (const char *const *argv, const char *const *envp, uint32_t *argc, 
   return buf;
 }
 
-/* Read what is available on S. Bytes past the shared budget are dropped
- * and make the function return true (cap reached). */
-static bool
-drain (struct stream *s, size_t *budget)
-{
-  char chunk[65536];
-
-  for (;;)
-    {
-      ssize_t n = read (s->fd, chunk, sizeof chunk);
-      size_t keep;
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0 && errno == EAGAIN)
-        return false;
-      if (n <= 0)
-        {
-          close (s->fd);
-          s->fd = -1;
-          return false;
-        }
-      keep = (size_t) n < *budget ? (size_t) n : *budget;
-      if (s->len + keep + 1 > s->cap)
-        {
-          s->cap = (s->len + keep + 1) * 2;
-          s->buf = xrealloc (s->buf, s->cap);
-        }
-      memcpy (s->buf + s->len, chunk, keep);
-      s->len += keep;
-      *budget -= keep;
-      if (keep < (size_t) n)
-        return true;
-    }
-}
-
 static int
 send_kill (sandbox *sb)
 {
@@ -129,8 +75,8 @@ send_kill (sandbox *sb)
   return supervisor_send (sb->control_fd, &msg, NULL, 0, NULL, 0);
 }
 
-static void
-finish_streams (struct stream *out, struct stream *err, struct sandbox_exec_result *result)
+void
+exec_finish_streams (struct output_stream *out, struct output_stream *err, struct sandbox_exec_result *result)
 {
   result->out = out->buf ? out->buf : xstrdup ("");
   result->out_len = out->len;
@@ -143,8 +89,9 @@ finish_streams (struct stream *out, struct stream *err, struct sandbox_exec_resu
   out->buf = err->buf = NULL;
 }
 
-static void
-describe_status (int status, struct sandbox_exec_result *result)
+void
+exec_describe_end (const struct sandbox_exec_request *req, int status, enum stop_reason stop,
+                   struct sandbox_exec_result *result)
 {
   if (WIFEXITED (status))
     result->exit_code = WEXITSTATUS (status);
@@ -156,28 +103,33 @@ describe_status (int status, struct sandbox_exec_result *result)
     }
   else
     result->exit_code = 1;
+
+  if (stop == STOP_TIMEOUT)
+    {
+      result->timed_out = true;
+      result->exit_code = EXIT_TIMEOUT;
+      snprintf (result->message, sizeof result->message,
+                "Execution timed out after %lld ms; every process it started was killed",
+                (long long) req->timeout_ms);
+    }
+  else if (stop == STOP_OUTPUT)
+    {
+      result->output_truncated = true;
+      result->exit_code = EXIT_KILLED;
+      snprintf (result->message, sizeof result->message,
+                "Output exceeded %zu bytes; the execution was killed", req->max_output_bytes);
+    }
+  else if (stop == STOP_CANCEL)
+    {
+      result->cancelled = true;
+      snprintf (result->message, sizeof result->message, "Execution cancelled");
+    }
 }
 
-int
-sandbox_exec (sandbox *sb, const struct sandbox_exec_request *req, struct sandbox_exec_result *result,
-              omcp_error *err)
+/* Mark SB as running a program, or fail when it is gone or busy. */
+static int
+claim_sandbox (sandbox *sb, omcp_error *err)
 {
-  struct stream out = { .fd = -1 }, errs = { .fd = -1 };
-  cleanup_close int input_fd = -1;
-  cleanup_free char *payload = NULL;
-  struct supervisor_message msg = { .type = SUPERVISOR_EXEC };
-  int out_pipe[2] = { -1, -1 }, err_pipe[2] = { -1, -1 };
-  int fds[3];
-  size_t payload_len, budget = req->max_output_bytes;
-  int64_t start = now_monotonic_ms (), deadline, next_progress, kill_sent_at = 0;
-  long oom_before;
-  enum stop_reason stop = STOP_NONE;
-  bool exited = false, destroyed = false;
-  int status = 0;
-  int ret = -1;
-
-  memset (result, 0, sizeof *result);
-
   (void) sandbox_is_alive (sb);
   pthread_mutex_lock (&sb->lock);
   if (!sb->alive)
@@ -193,8 +145,40 @@ sandbox_exec (sandbox *sb, const struct sandbox_exec_request *req, struct sandbo
     }
   sb->executing = true;
   pthread_mutex_unlock (&sb->lock);
+  return 0;
+}
 
-  input_fd = create_input (req->input, req->input_len, err);
+static void
+release_sandbox (sandbox *sb)
+{
+  pthread_mutex_lock (&sb->lock);
+  sb->executing = false;
+  pthread_mutex_unlock (&sb->lock);
+}
+
+int
+sandbox_exec (sandbox *sb, const struct sandbox_exec_request *req, struct sandbox_exec_result *result,
+              omcp_error *err)
+{
+  struct output_stream out = { .fd = -1 }, errs = { .fd = -1 };
+  cleanup_close int input_fd = -1;
+  cleanup_free char *payload = NULL;
+  struct supervisor_message msg = { .type = SUPERVISOR_EXEC };
+  int out_pipe[2] = { -1, -1 }, err_pipe[2] = { -1, -1 };
+  int fds[3];
+  size_t payload_len, budget = req->max_output_bytes;
+  int64_t start = now_monotonic_ms (), deadline, next_progress, kill_sent_at = 0;
+  long oom_before;
+  enum stop_reason stop = STOP_NONE;
+  bool exited = false, destroyed = false;
+  int status = 0;
+  int ret = -1;
+
+  memset (result, 0, sizeof *result);
+  if (claim_sandbox (sb, err) < 0)
+    return -1;
+
+  input_fd = exec_create_input (req->input, req->input_len, err);
   if (input_fd < 0)
     goto out;
   if (pipe2 (out_pipe, O_CLOEXEC | O_NONBLOCK) < 0 || pipe2 (err_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
@@ -256,7 +240,7 @@ sandbox_exec (sandbox *sb, const struct sandbox_exec_request *req, struct sandbo
           if (send_kill (sb) < 0)
             destroyed = true;
           log_info ("sandbox", "kill execution sandbox=%s exec=%s signal=KILL reason=\"%s\"",
-                    sb->id, req->exec_id ? req->exec_id : "-", stop_names[stop]);
+                    sb->id, req->exec_id ? req->exec_id : "-", exec_stop_names[stop]);
           continue;
         }
       if (kill_sent_at && !exited && now - kill_sent_at > KILL_GRACE_MS)
@@ -296,9 +280,9 @@ sandbox_exec (sandbox *sb, const struct sandbox_exec_request *req, struct sandbo
           break;
         }
 
-      if (idx_out >= 0 && pfd[idx_out].revents && drain (&out, &budget) && stop == STOP_NONE)
+      if (idx_out >= 0 && pfd[idx_out].revents && output_stream_drain (&out, &budget) && stop == STOP_NONE)
         stop = STOP_OUTPUT;
-      if (idx_err >= 0 && pfd[idx_err].revents && drain (&errs, &budget) && stop == STOP_NONE)
+      if (idx_err >= 0 && pfd[idx_err].revents && output_stream_drain (&errs, &budget) && stop == STOP_NONE)
         stop = STOP_OUTPUT;
       if (idx_cancel >= 0 && pfd[idx_cancel].revents && stop == STOP_NONE)
         stop = STOP_CANCEL;
@@ -329,9 +313,9 @@ sandbox_exec (sandbox *sb, const struct sandbox_exec_request *req, struct sandbo
 
   /* Whatever is still buffered in the pipes after the exit. */
   if (out.fd >= 0)
-    drain (&out, &budget);
+    output_stream_drain (&out, &budget);
   if (errs.fd >= 0)
-    drain (&errs, &budget);
+    output_stream_drain (&errs, &budget);
 
   result->duration_ms = now_monotonic_ms () - start;
   if (destroyed)
@@ -356,29 +340,9 @@ sandbox_exec (sandbox *sb, const struct sandbox_exec_request *req, struct sandbo
     goto out;
   else
     {
-      describe_status (status, result);
-      if (stop == STOP_TIMEOUT)
-        {
-          result->timed_out = true;
-          result->exit_code = EXIT_TIMEOUT;
-          snprintf (result->message, sizeof result->message,
-                    "Execution timed out after %lld ms; every process it started was killed",
-                    (long long) req->timeout_ms);
-        }
-      else if (stop == STOP_OUTPUT)
-        {
-          result->output_truncated = true;
-          result->exit_code = EXIT_KILLED;
-          snprintf (result->message, sizeof result->message,
-                    "Output exceeded %zu bytes; the execution was killed", req->max_output_bytes);
-        }
-      else if (stop == STOP_CANCEL)
-        {
-          result->cancelled = true;
-          snprintf (result->message, sizeof result->message, "Execution cancelled");
-        }
-      else if (WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL && oom_before >= 0
-               && sb->engine->cgroup->oom_kills (sb->engine, sb->cgroup) > oom_before)
+      exec_describe_end (req, status, stop, result);
+      if (stop == STOP_NONE && WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL
+          && oom_before >= 0 && sb->engine->cgroup->oom_kills (sb->engine, sb->cgroup) > oom_before)
         {
           result->memory_limit_hit = true;
           snprintf (result->message, sizeof result->message,
@@ -388,8 +352,8 @@ sandbox_exec (sandbox *sb, const struct sandbox_exec_request *req, struct sandbo
     }
   if (result->message[0] && stop != STOP_NONE)
     log_info ("sandbox", "execution stopped sandbox=%s exec=%s reason=\"%s\" ms=%lld", sb->id,
-              req->exec_id ? req->exec_id : "-", stop_names[stop], (long long) result->duration_ms);
-  finish_streams (&out, &errs, result);
+              req->exec_id ? req->exec_id : "-", exec_stop_names[stop], (long long) result->duration_ms);
+  exec_finish_streams (&out, &errs, result);
   ret = 0;
 
 out:
@@ -405,9 +369,7 @@ out:
     close (out_pipe[1]);
   if (err_pipe[1] >= 0)
     close (err_pipe[1]);
-  pthread_mutex_lock (&sb->lock);
-  sb->executing = false;
-  pthread_mutex_unlock (&sb->lock);
+  release_sandbox (sb);
   return ret;
 }
 
@@ -417,4 +379,95 @@ sandbox_exec_result_clear (struct sandbox_exec_result *result)
   free (result->out);
   free (result->err);
   result->out = result->err = NULL;
+}
+
+/* Wait up to TIMEOUT_MS for the supervisor message TYPE, skipping others.
+ * Returns its value, or -1: ETIMEDOUT, EPIPE when the supervisor is gone,
+ * or EPROTO for SUPERVISOR_FAILED (its errno then in *FAILED_ERRNO). */
+static int
+wait_message (sandbox *sb, uint32_t type, int timeout_ms, int *failed_errno)
+{
+  int64_t deadline = now_monotonic_ms () + timeout_ms;
+
+  for (;;)
+    {
+      struct pollfd pfd = { .fd = sb->control_fd, .events = POLLIN };
+      struct supervisor_message msg;
+      int64_t left = deadline - now_monotonic_ms ();
+      int ready;
+
+      ready = left > 0 ? TEMP_FAILURE_RETRY (poll (&pfd, 1, (int) left)) : 0;
+      if (ready < 0)
+        return -1;
+      if (ready == 0)
+        {
+          errno = ETIMEDOUT;
+          return -1;
+        }
+      if (supervisor_recv (sb->control_fd, &msg, NULL, 0, NULL, 0, NULL) < 0)
+        return -1;
+      if (msg.type == type)
+        return msg.value;
+      if (msg.type == SUPERVISOR_FAILED)
+        {
+          *failed_errno = msg.value;
+          errno = EPROTO;
+          return -1;
+        }
+    }
+}
+
+int
+sandbox_start (sandbox *sb, const struct sandbox_start_request *req, omcp_error *err)
+{
+  cleanup_free char *payload = NULL;
+  struct supervisor_message msg = { .type = SUPERVISOR_EXEC };
+  int fds[3] = { req->input_fd, req->output_fd, req->error_fd };
+  int failed_errno = 0;
+  size_t payload_len;
+
+  if (claim_sandbox (sb, err) < 0)
+    return -1;
+  payload = pack_strings (req->argv, req->envp, &msg.argc, &msg.envc, &payload_len);
+  if (payload_len > SUPERVISOR_MAX_MESSAGE)
+    {
+      release_sandbox (sb);
+      return omcp_error_set (err, E2BIG, "arguments and environment exceed %d bytes",
+                             SUPERVISOR_MAX_MESSAGE);
+    }
+  if (supervisor_send (sb->control_fd, &msg, payload, payload_len, fds, 3) < 0
+      || wait_message (sb, SUPERVISOR_STARTED, KILL_GRACE_MS, &failed_errno) < 0)
+    {
+      int saved = errno == EPROTO ? failed_errno : errno;
+
+      /* The supervisor may be gone or out of step: neither can be repaired. */
+      if (errno != EPROTO)
+        sandbox_kill (sb, "program start not confirmed");
+      release_sandbox (sb);
+      return omcp_error_set (err, saved, "start program in sandbox %s", sb->id);
+    }
+  log_info ("sandbox", "started program sandbox=%s exec=%s", sb->id,
+            req->exec_id ? req->exec_id : "-");
+  return 0;
+}
+
+int
+sandbox_stop (sandbox *sb, const char *reason)
+{
+  int failed_errno = 0, status;
+
+  /* A program that exited on its own has already been reported: the kill
+   * then finds nothing to do and the queued report is read below. */
+  if (send_kill (sb) < 0)
+    status = -1;
+  else
+    status = wait_message (sb, SUPERVISOR_EXITED, KILL_GRACE_MS, &failed_errno);
+  if (status < 0)
+    {
+      sandbox_kill (sb, "supervisor did not confirm a stop");
+      (void) sandbox_wait_exit (sb, KILL_GRACE_MS);
+    }
+  log_info ("sandbox", "stopped program sandbox=%s reason=\"%s\"", sb->id, reason);
+  release_sandbox (sb);
+  return status;
 }

@@ -126,4 +126,32 @@ int supervisor_send (int fd, const struct supervisor_message *msg, const void *p
 ssize_t supervisor_recv (int fd, struct supervisor_message *msg, void *payload,
                          size_t payload_size, int *fds, size_t max_fds, size_t *n_fds);
 
+/* Shared by the executions in a sandbox (exec.c) and on the host
+ * (local.c). */
+#define EXIT_TIMEOUT 124
+#define EXIT_KILLED 137
+
+/* Why an execution was stopped before it ended by itself. */
+enum stop_reason
+{
+  STOP_NONE,
+  STOP_TIMEOUT,
+  STOP_OUTPUT,
+  STOP_CANCEL,
+};
+
+extern const char *const exec_stop_names[];
+
+/* A sealed memfd holding INPUT, rewound for reading. */
+int exec_create_input (const char *input, size_t len, omcp_error *err);
+
+/* Move the buffers of OUT and ERR into RESULT, NUL-terminated. */
+void exec_finish_streams (struct output_stream *out, struct output_stream *err,
+                          struct sandbox_exec_result *result);
+
+/* Fill the exit code, the flags and the message of RESULT from a wait
+ * STATUS and the reason the execution was stopped, if any. */
+void exec_describe_end (const struct sandbox_exec_request *req, int status, enum stop_reason stop,
+                        struct sandbox_exec_result *result);
+
 #endif

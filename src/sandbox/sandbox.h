@@ -130,6 +130,42 @@ int sandbox_exec (sandbox *sb, const struct sandbox_exec_request *request,
 
 void sandbox_exec_result_clear (struct sandbox_exec_result *result);
 
+/* Run one program on the host, WITHOUT ANY ISOLATION, in a fresh
+ * directory under /tmp that is removed afterwards. A reaper process (a
+ * child subreaper) runs it, so every process it starts, even in a session
+ * of its own, stays below the reaper. The program's exit, the deadline,
+ * the output cap and cancellation kill all of them. NOTE: should the
+ * server itself die, the reaper dies with it and its descendants are left
+ * to init. */
+int sandbox_exec_local (const struct sandbox_exec_request *request,
+                        struct sandbox_exec_result *result, omcp_error *err) OMCP_WUR;
+
+/* A program that runs until sandbox_stop, on the caller's descriptors,
+ * which become its descriptor 3, stdout and stderr (stdin is
+ * /dev/null). The caller keeps its copies and enforces its own deadlines;
+ * the engine neither reads nor writes them. */
+struct sandbox_start_request
+{
+  const char *exec_id;            /* for logs */
+  const char *const *argv;        /* absolute path first */
+  const char *const *envp;        /* complete environment */
+  int input_fd;                   /* descriptor 3 of the program */
+  int output_fd;                  /* its stdout */
+  int error_fd;                   /* its stderr; may equal output_fd */
+};
+
+/* Start a program in SB and return once the supervisor confirms that it
+ * runs. SB counts as executing (sandbox_exec fails with EBUSY) until
+ * sandbox_stop. */
+int sandbox_start (sandbox *sb, const struct sandbox_start_request *request,
+                   omcp_error *err) OMCP_WUR;
+
+/* Kill the program started by sandbox_start, if it still runs, and every
+ * process it started, and wait for the supervisor to confirm. Returns the
+ * program's wait status, or -1 when the supervisor did not confirm in time
+ * and the whole sandbox was killed instead. */
+int sandbox_stop (sandbox *sb, const char *reason);
+
 /* Entry point of the supervisor process (argv[0] SANDBOX_SUPERVISOR_ARGV0).
  * Runs inside the finished jail and never returns. */
 int sandbox_supervisor_main (int argc, char **argv) __attribute__ ((noreturn));

@@ -188,32 +188,31 @@ execution_failure (int exit_code, bool destroyed, const char *message)
                     "sandbox_destroyed", destroyed, "duration_ms", 0);
 }
 
-static json_t *
-tool_execute_python_code (mcp_call *call, json_t *args, void *userdata)
+/* Read the code and the deadline shared by execute_python_code and
+ * run_python_code. Returns false with *REPLY set (NULL after an
+ * invalid-params error) when the call cannot run. */
+static bool
+execution_arguments (mcp_call *call, json_t *args, const struct tools_settings *s,
+                     json_t **code, int64_t *timeout_ms, json_t **reply)
 {
-  struct sandbox_tools *t = userdata;
-  const struct tools_settings *s = t->settings;
-  const char *id = json_string_value (json_object_get (args, "sandbox_id"));
   json_t *code_json = json_object_get (args, "code");
-  struct sandbox_exec_result result;
   json_int_t timeout_s;
-  int64_t timeout_ms;
-  sandbox *sb;
-  omcp_error err;
-  json_t *reply;
-  int ret;
 
   if (code_json == NULL || json_is_null (code_json))
     code_json = json_object_get (args, "python_code");
   if (!json_is_string (code_json))
     {
       mcp_call_invalid_params (call, "Missing required argument 'code' (or 'python_code')");
-      return NULL;
+      *reply = NULL;
+      return false;
     }
   if (is_blank (json_string_value (code_json)))
-    return execution_failure (1, false, "Python code must be a non-empty string");
+    {
+      *reply = execution_failure (1, false, "Python code must be a non-empty string");
+      return false;
+    }
 
-  timeout_ms = s->default_timeout_ms;
+  *timeout_ms = s->default_timeout_ms;
   if (optional_integer (args, "timeout", &timeout_s))
     {
       /* Clamp to [1 s, EXECUTION_MAX_TIMEOUT]. */
@@ -221,8 +220,49 @@ tool_execute_python_code (mcp_call *call, json_t *args, void *userdata)
         timeout_s = 1;
       if (timeout_s > s->max_timeout_ms / 1000)
         timeout_s = s->max_timeout_ms / 1000;
-      timeout_ms = timeout_s * 1000;
+      *timeout_ms = timeout_s * 1000;
     }
+  *code = code_json;
+  return true;
+}
+
+/* Run the static code check unless CODE_VALIDATION=off. Returns NULL when
+ * the code may run, else the result to send. Only the server's settings
+ * decide whether it runs: no argument of a call can skip it. */
+static json_t *
+check_code (mcp_call *call, const struct tools_settings *s, const char *tool, json_t *code)
+{
+  char reason[512];
+
+  if (s->validator == NULL)
+    return NULL;
+  if (code_validator_check (s->validator, json_string_value (code), json_string_length (code),
+                            reason, sizeof reason))
+    return NULL;
+  log_info ("tools", "%s rejected by code validation request=%s code_bytes=%zu", tool,
+            mcp_call_request_id (call), json_string_length (code));
+  return execution_failure (1, false, reason);
+}
+
+static json_t *
+tool_execute_python_code (mcp_call *call, json_t *args, void *userdata)
+{
+  struct sandbox_tools *t = userdata;
+  const struct tools_settings *s = t->settings;
+  const char *id = json_string_value (json_object_get (args, "sandbox_id"));
+  json_t *code_json;
+  struct sandbox_exec_result result;
+  int64_t timeout_ms;
+  sandbox *sb;
+  omcp_error err;
+  json_t *reply;
+  int ret;
+
+  if (!execution_arguments (call, args, s, &code_json, &timeout_ms, &reply))
+    return reply;
+  reply = check_code (call, s, "execute_python_code", code_json);
+  if (reply)
+    return reply;
 
   sb = sandbox_pool_acquire (t->pool, id, &err);
   if (sb == NULL)
@@ -248,6 +288,46 @@ tool_execute_python_code (mcp_call *call, json_t *args, void *userdata)
             result.output_truncated, result.sandbox_destroyed, result.out_len + result.err_len,
             (long long) result.duration_ms);
   reply = execution_result (&result, result.exit_code == 0 && !result.sandbox_destroyed);
+  sandbox_exec_result_clear (&result);
+  return reply;
+}
+
+/* ---- run_python_code ---- */
+
+static json_t *
+tool_run_python_code (mcp_call *call, json_t *args, void *userdata)
+{
+  struct sandbox_tools *t = userdata;
+  const struct tools_settings *s = t->settings;
+  struct sandbox_exec_result result;
+  json_t *code_json, *reply;
+  int64_t timeout_ms;
+  omcp_error err;
+
+  if (!s->allow_local_execution)
+    return failure ("Local execution is disabled. Set OMCP_ALLOW_LOCAL_EXECUTION=true to "
+                    "enable.");
+  if (!execution_arguments (call, args, s, &code_json, &timeout_ms, &reply))
+    return reply;
+  reply = check_code (call, s, "run_python_code", code_json);
+  if (reply)
+    return reply;
+
+  log_warning ("tools", "run_python_code runs code on the host without a sandbox request=%s "
+               "code_bytes=%zu", mcp_call_request_id (call), json_string_length (code_json));
+  if (python_execute_local (s, json_string_value (code_json), json_string_length (code_json),
+                            timeout_ms, mcp_call_cancel_fd (call), report_progress, call,
+                            mcp_call_request_id (call), &result, &err) < 0)
+    {
+      log_warning ("tools", "run_python_code failed request=%s error=\"%s\"",
+                   mcp_call_request_id (call), err.message);
+      return execution_failure (1, false, err.message);
+    }
+  log_info ("tools", "run_python_code request=%s exit_code=%d timed_out=%d truncated=%d "
+            "output_bytes=%zu ms=%lld", mcp_call_request_id (call), result.exit_code,
+            result.timed_out, result.output_truncated, result.out_len + result.err_len,
+            (long long) result.duration_ms);
+  reply = execution_result (&result, result.exit_code == 0);
   sandbox_exec_result_clear (&result);
   return reply;
 }
@@ -445,7 +525,10 @@ tools_register_sandbox (mcp_server *server, sandbox_pool *pool, const struct too
     .title = "Execute Python code",
     .description =
       "Run Python 3 code in a sandbox and return its stdout, stderr and exit code. pandas, numpy "
-      "and matplotlib are available; there is no network. The working directory is /sandbox.",
+      "and matplotlib are available; there is no network. The working directory is /sandbox. "
+      "Unless the server sets CODE_VALIDATION=off, code that imports modules such as os, sys or "
+      "subprocess, calls eval, exec, open or getattr, or uses attributes such as __class__ is "
+      "rejected before it runs, with an error starting 'Security Violation:'.",
     .input_schema = schema_object (
       json_pack ("{s:O, s:{s:s, s:s}, s:{s:s, s:s}, s:{s:[s, s], s:s}}", "sandbox_id", sandbox_id,
                  "code", "type", "string", "description", "Python source to run",
@@ -457,6 +540,25 @@ tools_register_sandbox (mcp_server *server, sandbox_pool *pool, const struct too
     /* Code may delete files in the sandbox's /sandbox. */
     .destructive = true,
     .fn = tool_execute_python_code, .userdata = &tools_state,
+  });
+
+  mcp_server_add_tool (server, &(struct mcp_tool) {
+    .name = "run_python_code",
+    .title = "Run Python code without a sandbox",
+    .description =
+      "Run Python 3 code directly on the server host, WITHOUT a sandbox, in a fresh temporary "
+      "directory. Disabled unless the server sets OMCP_ALLOW_LOCAL_EXECUTION=true; prefer "
+      "execute_python_code.",
+    .input_schema = schema_object (
+      json_pack ("{s:{s:s, s:s}, s:{s:s, s:s}, s:{s:[s, s], s:s}}",
+                 "code", "type", "string", "description", "Python source to run",
+                 "python_code", "type", "string", "description", "Alias of code",
+                 "timeout", "type", "integer", "null", "description",
+                 "Seconds before the execution is killed (clamped to the server's maximum)"),
+      NULL),
+    .output_schema = execution_output_schema (),
+    .destructive = true,
+    .fn = tool_run_python_code, .userdata = &tools_state,
   });
 
   mcp_server_add_tool (server, &(struct mcp_tool) {

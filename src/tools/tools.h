@@ -6,6 +6,7 @@
 #include "mcp.h"
 #include "pool.h"
 #include "sandbox.h"
+#include "validator.h"
 
 struct tools_settings
 {
@@ -19,6 +20,10 @@ struct tools_settings
   /* "NAME=value" entries added to every execution's environment, NULL-
    * terminated, or NULL: the OMOP_DB_* variables of the omop module. */
   const char *const *extra_env;
+  /* Checks code sent to execute_python_code and run_python_code; NULL
+   * when CODE_VALIDATION=off. */
+  code_validator *validator;
+  bool allow_local_execution;     /* run_python_code may run code on the host */
 };
 
 /* Fixed paths of the CDM inside every sandbox. */
@@ -48,9 +53,10 @@ int sandbox_data_access_init (const struct db_config *database, struct sandbox_d
 void sandbox_data_access_clear (struct sandbox_data_access *access);
 
 /* Register ping, create_sandbox, list_sandboxes, remove_sandbox,
- * execute_python_code and install_package. POOL and SETTINGS must outlive
- * the server. install_package expects every sandbox of POOL to have the
- * wheelhouse at PACKAGE_WHEELHOUSE_MOUNT when installation is enabled. */
+ * execute_python_code, run_python_code and install_package. POOL and
+ * SETTINGS must outlive the server. install_package expects every sandbox
+ * of POOL to have the wheelhouse at PACKAGE_WHEELHOUSE_MOUNT when
+ * installation is enabled. */
 void tools_register_sandbox (mcp_server *server, sandbox_pool *pool,
                              const struct tools_settings *settings);
 
@@ -81,11 +87,21 @@ void tools_register_data (mcp_server *server, const struct data_tools_settings *
 void tools_data_close (void);
 
 /* Run CODE with the sandbox's Python in isolated mode, in /sandbox, with an
- * environment built here. Used by execute_python_code and `omcp run`. */
+ * environment built here. Used by execute_python_code and `omcp run`.
+ * Applies no code validation: trusted server-side scripts call it
+ * directly, and the tool handlers validate agents' code before. */
 int python_execute (sandbox *sb, const struct tools_settings *settings, const char *code,
                     size_t code_len, int64_t timeout_ms, int cancel_fd,
                     void (*on_progress) (void *userdata, int64_t elapsed_ms), void *userdata,
                     const char *exec_id, struct sandbox_exec_result *result,
                     omcp_error *err) OMCP_WUR;
+
+/* Run CODE with the same Python on the host, without a sandbox, in a fresh
+ * temporary directory: for run_python_code only. */
+int python_execute_local (const struct tools_settings *settings, const char *code,
+                          size_t code_len, int64_t timeout_ms, int cancel_fd,
+                          void (*on_progress) (void *userdata, int64_t elapsed_ms),
+                          void *userdata, const char *exec_id,
+                          struct sandbox_exec_result *result, omcp_error *err) OMCP_WUR;
 
 #endif

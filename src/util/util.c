@@ -367,3 +367,37 @@ utf8_sanitize (const char *buf, size_t len, size_t *len_out)
     *len_out = o;
   return out;
 }
+
+bool
+output_stream_drain (struct output_stream *s, size_t *budget)
+{
+  char chunk[65536];
+
+  for (;;)
+    {
+      ssize_t n = read (s->fd, chunk, sizeof chunk);
+      size_t keep;
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && errno == EAGAIN)
+        return false;
+      if (n <= 0)
+        {
+          close (s->fd);
+          s->fd = -1;
+          return false;
+        }
+      keep = (size_t) n < *budget ? (size_t) n : *budget;
+      if (s->len + keep + 1 > s->cap)
+        {
+          s->cap = (s->len + keep + 1) * 2;
+          s->buf = xrealloc (s->buf, s->cap);
+        }
+      memcpy (s->buf + s->len, chunk, keep);
+      s->len += keep;
+      *budget -= keep;
+      if (keep < (size_t) n)
+        return true;
+    }
+}

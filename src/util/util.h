@@ -146,4 +146,18 @@ void copy_string (char *dst, size_t size, const char *src);
  * NUL-terminated heap string of *LEN_OUT bytes (embedded NULs kept). */
 char *utf8_sanitize (const char *buf, size_t len, size_t *len_out);
 
+/* Output of a child read from a non-blocking pipe into a growing buffer. */
+struct output_stream
+{
+  int fd;        /* -1 once closed at end of file */
+  char *buf;     /* NULL until the first byte; room for a final NUL */
+  size_t len;
+  size_t cap;
+};
+
+/* Read what is available on S without blocking, closing S->fd at end of
+ * file or on error. BUDGET is shared by the streams of one child: bytes
+ * past it are dropped, and the function then returns true (cap reached). */
+bool output_stream_drain (struct output_stream *s, size_t *budget);
+
 #endif

@@ -21,7 +21,7 @@ METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
 
 CORE_TOOLS = ("ping", "create_sandbox", "list_sandboxes", "remove_sandbox",
-              "execute_python_code", "install_package")
+              "execute_python_code", "run_python_code", "install_package")
 
 MCP_LOG_LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert",
                   "emergency")

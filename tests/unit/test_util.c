@@ -5,8 +5,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dotenv.h"
 #include "log.h"
@@ -200,6 +202,35 @@ dotenv_missing_file_ok (void **state)
   assert_int_equal (dotenv_load ("/nonexistent/omcp/.env", &err), 0);
 }
 
+static void
+output_stream_drain_budget (void **state)
+{
+  struct output_stream out = { .fd = -1 };
+  size_t budget = 4;
+  int fds[2];
+
+  (void) state;
+  assert_int_equal (pipe2 (fds, O_CLOEXEC | O_NONBLOCK), 0);
+  out.fd = fds[0];
+
+  /* Nothing to read yet: no bytes, no cap, the descriptor stays open. */
+  assert_false (output_stream_drain (&out, &budget));
+  assert_int_equal (out.fd, fds[0]);
+
+  /* Ten bytes against a budget of four: four kept, cap reached. */
+  assert_int_equal (write (fds[1], "0123456789", 10), 10);
+  assert_true (output_stream_drain (&out, &budget));
+  assert_int_equal (out.len, 4);
+  assert_int_equal (budget, 0);
+  assert_memory_equal (out.buf, "0123", 4);
+
+  /* End of file closes the descriptor. */
+  close (fds[1]);
+  assert_false (output_stream_drain (&out, &budget));
+  assert_int_equal (out.fd, -1);
+  free (out.buf);
+}
+
 int
 main (void)
 {
@@ -215,6 +246,7 @@ main (void)
     cmocka_unit_test (dotenv_parses_forms),
     cmocka_unit_test (dotenv_rejects_malformed),
     cmocka_unit_test (dotenv_missing_file_ok),
+    cmocka_unit_test (output_stream_drain_budget),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);
