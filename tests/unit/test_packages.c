@@ -262,6 +262,10 @@ wheelhouse_checked (void **state)
   assert_non_null (f);
   fclose (f);
 
+  /* mkdtemp makes the directory private: sandboxes could not read it. */
+  assert_int_equal (package_wheelhouse_check (directory, &err), -1);
+  assert_non_null (strstr (err.message, "readable and searchable by every user"));
+  assert_int_equal (chmod (directory, 0755), 0);
   assert_int_equal (package_wheelhouse_check (directory, &err), 0);
   assert_int_equal (package_wheelhouse_check ("", &err), -1);
   assert_non_null (strstr (err.message, "PACKAGE_WHEELHOUSE is not set"));
