@@ -6,8 +6,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cdm.h"
 #include "config.h"
+#include "db.h"
 #include "dotenv.h"
+#include "load.h"
 #include "log.h"
 #include "mcp.h"
 #include "pool.h"
@@ -27,6 +30,8 @@ print_usage (FILE *out)
            "  serve          serve MCP over standard input and output\n"
            "  doctor         check which isolation features work on this host\n"
            "  run FILE.py    run FILE.py in a fresh sandbox and print its output\n"
+           "  cdm init       create the OMOP CDM v5.4 tables in the configured database\n"
+           "  cdm load PATH  load OMOP CSV files (a directory, a .zip or one .csv file)\n"
            "\n"
            "Options:\n"
            "  -h, --help     show this help\n"
@@ -73,6 +78,22 @@ tools_settings_from (const struct omcp_config *config, struct tools_settings *ts
   ts->max_output_bytes = (size_t) config->execution_max_output_bytes;
   ts->sandbox_timeout_ms = config->sandbox_timeout_s * 1000;
   ts->package_install_enabled = config->package_install_enabled;
+}
+
+static void
+db_config_from (const struct omcp_config *config, struct db_config *dc)
+{
+  memset (dc, 0, sizeof *dc);
+  dc->backend = strcmp (config->db_backend, "postgresql") == 0 ? DB_BACKEND_POSTGRESQL
+                                                               : DB_BACKEND_SQLITE;
+  dc->path = config->db_path;
+  dc->host = config->db_host;
+  dc->port = config->db_port;
+  dc->user = config->db_user;
+  dc->password = config->db_password;
+  dc->name = config->db_name;
+  dc->schema = config->db_schema;
+  dc->timeout_ms = config->query_timeout_ms;
 }
 
 static int
@@ -297,6 +318,121 @@ command_doctor (void)
   return ok ? 0 : 1;
 }
 
+/* ---- cdm init and cdm load ---- */
+
+/* Output state of `omcp cdm load`. */
+struct load_display
+{
+  bool terminal;           /* stderr is a terminal: rewrite one progress line */
+  bool line_open;          /* a progress line is on screen without its newline */
+};
+
+static void
+display_progress (void *userdata, const char *table, int64_t rows, double elapsed_s, bool done)
+{
+  struct load_display *d = userdata;
+  char rate[32] = "";
+
+  /* A rate over less than 10 ms says little. */
+  if (elapsed_s >= 0.01)
+    snprintf (rate, sizeof rate, "%.0f rows/s", (double) rows / elapsed_s);
+  if (d->terminal)
+    {
+      fprintf (stderr, "\r\033[K  %-24s %10lld rows %16s%s", table, (long long) rows, rate,
+               done ? "\n" : "");
+      d->line_open = !done;
+    }
+  else if (done)
+    fprintf (stderr, "  %-24s %10lld rows %16s\n", table, (long long) rows, rate);
+  fflush (stderr);
+}
+
+static void
+display_reject (void *userdata, const char *file, int64_t line, const char *reason)
+{
+  struct load_display *d = userdata;
+
+  if (d->line_open)
+    fputc ('\n', stderr);
+  d->line_open = false;
+  if (line > 0)
+    fprintf (stderr, "omcp: %s:%lld: %s\n", file, (long long) line, reason);
+  else
+    fprintf (stderr, "omcp: %s: %s\n", file, reason);
+}
+
+/* Open a writable connection to the configured CDM database. */
+static int
+open_cdm_database (db **out)
+{
+  struct omcp_config config;
+  struct db_config dc;
+  omcp_error err;
+
+  if (load_config (&config) < 0)
+    return -1;
+  db_config_from (&config, &dc);
+  if (db_open (&dc, false, out, &err) < 0)
+    {
+      fprintf (stderr, "omcp: %s\n", err.message);
+      return -1;
+    }
+  return 0;
+}
+
+static int
+command_cdm_init (void)
+{
+  db *conn = NULL;
+  omcp_error err;
+  int ret = 0;
+
+  if (open_cdm_database (&conn) < 0)
+    return 1;
+  if (cdm_create_schema (conn, &err) < 0)
+    {
+      fprintf (stderr, "omcp: %s\n", err.message);
+      ret = 1;
+    }
+  else
+    printf ("Created the OMOP CDM v5.4 tables (%zu) in the %s database.\n", cdm_n_tables,
+            db_backend_name (db_get_backend (conn)));
+  db_close (conn);
+  return ret;
+}
+
+static int
+command_cdm_load (const char *path)
+{
+  struct load_display display = { .terminal = isatty (STDERR_FILENO) == 1 };
+  struct load_callbacks callbacks = {
+    .on_progress = display_progress,
+    .on_reject = display_reject,
+    .userdata = &display,
+  };
+  struct load_summary summary;
+  db *conn = NULL;
+  omcp_error err;
+  int ret;
+
+  if (open_cdm_database (&conn) < 0)
+    return 1;
+  ret = cdm_load_path (conn, path, &callbacks, &summary, &err);
+  if (display.line_open)
+    fputc ('\n', stderr);
+  printf ("Loaded %lld rows from %zu files in %.2f s (%.0f rows/s).\n",
+          (long long) summary.rows_loaded, summary.files_loaded, summary.seconds,
+          summary.seconds > 0 ? (double) summary.rows_loaded / summary.seconds : 0);
+  if (ret < 0)
+    printf ("%zu files failed and loaded nothing (%lld rows rejected); see the messages above.\n",
+            summary.files_failed, (long long) summary.rows_rejected);
+  if (ret < 0 && summary.files_failed == 0)
+    fprintf (stderr, "omcp: %s\n", err.message);
+  load_summary_clear (&summary);
+  db_close (conn);
+  return ret < 0 ? 1 : 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -337,6 +473,12 @@ main (int argc, char **argv)
     return command_doctor ();
   if (strcmp (argv[optind], "run") == 0 && argc - optind == 2)
     return command_run (argv[optind + 1]);
+  if (strcmp (argv[optind], "cdm") == 0 && argc - optind == 2
+      && strcmp (argv[optind + 1], "init") == 0)
+    return command_cdm_init ();
+  if (strcmp (argv[optind], "cdm") == 0 && argc - optind == 3
+      && strcmp (argv[optind + 1], "load") == 0)
+    return command_cdm_load (argv[optind + 2]);
 
   fprintf (stderr, "omcp: unknown command or wrong arguments: '%s'. Run 'omcp --help'.\n",
            argv[optind]);
