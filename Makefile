@@ -5,7 +5,7 @@ MESON ?= meson
 
 # Debian packages needed to build and run omcp.
 RUNTIME_PACKAGES = meson ninja-build pkg-config gcc libc6-dev libjansson-dev libseccomp-dev \
-	libsqlite3-dev libpq-dev libpg-query-dev libcsv-dev libzip-dev \
+	libsqlite3-dev libpq-dev libpg-query-dev libprotobuf-c-dev libcsv-dev libzip-dev \
 	python3 python3-pandas python3-numpy python3-matplotlib python3-psycopg2
 # Also needed by the test suite and the benchmark: cmocka for unit tests,
 # Node.js and npm for the official MCP SDK client, bubblewrap to compare with,

@@ -7,6 +7,7 @@
 #ifndef OMCP_SQL_POLICY_H
 #define OMCP_SQL_POLICY_H
 
+#include <sqlite3.h>
 #include <stdbool.h>
 
 #include "util.h"
@@ -33,5 +34,14 @@ bool sql_policy_function_denied (const char *name);
  * USERDATA is unused. */
 int sql_policy_sqlite_authorizer (void *userdata, int action, const char *arg1, const char *arg2,
                                   const char *db_name, const char *trigger);
+
+/* Prepare SQL on DB as one read-only statement: sql_policy_check_text,
+ * the PostgreSQL tree checks when PostgreSQL's grammar accepts the text
+ * (so that both backends refuse alike), then SQLite's parser with the authorizer installed on DB (it stays
+ * installed, so that a re-prepare after a schema change is checked too),
+ * no tail but white space, and sqlite3_stmt_readonly. Refusals have errnum
+ * EACCES; SQL that SQLite cannot prepare, EINVAL ("Invalid SQL: ..."). */
+int sql_policy_sqlite_prepare (sqlite3 *db, const char *sql, sqlite3_stmt **out,
+                               omcp_error *err) OMCP_WUR;
 
 #endif
