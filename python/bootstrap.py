@@ -9,6 +9,41 @@ sys.path.append("/sandbox/packages")
 # the caller.
 sys.stdout.reconfigure(line_buffering=True)
 
+# Modules built into omcp, {name: source}. embed.py fills this in when it
+# builds the C header, so the modules need no file in the sandbox.
+_OMCP_MODULES = {}
+
+
+class _OmcpModuleFinder:
+    """Finder and loader of the built-in modules. It is first on
+    sys.meta_path, so no file in /sandbox/packages can shadow them, and it
+    compiles a module only when code imports it."""
+
+    @classmethod
+    def find_spec(cls, name, path=None, target=None):
+        if name not in _OMCP_MODULES:
+            return None
+        from importlib.machinery import ModuleSpec
+
+        return ModuleSpec(name, cls, origin="omcp:" + name)
+
+    @staticmethod
+    def create_module(spec):
+        return None
+
+    @staticmethod
+    def exec_module(module):
+        import linecache
+
+        source = _OMCP_MODULES[module.__name__]
+        filename = "<omcp:%s>" % module.__name__
+        # Tracebacks then quote the module's lines.
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        exec(compile(source, filename, "exec"), module.__dict__)
+
+
+sys.meta_path.insert(0, _OmcpModuleFinder)
+
 
 def _omcp_run():
     with open(3, "rb", closefd=True) as stream:

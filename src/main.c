@@ -78,6 +78,44 @@ tools_settings_from (const struct omcp_config *config, struct tools_settings *ts
   ts->max_output_bytes = (size_t) config->execution_max_output_bytes;
   ts->sandbox_timeout_ms = config->sandbox_timeout_s * 1000;
   ts->package_install_enabled = config->package_install_enabled;
+  ts->extra_env = NULL;
+}
+
+static void
+db_config_from (const struct omcp_config *config, struct db_config *database)
+{
+  memset (database, 0, sizeof *database);
+  database->backend = strcmp (config->db_backend, "postgresql") == 0 ? DB_BACKEND_POSTGRESQL
+                                                               : DB_BACKEND_SQLITE;
+  database->path = config->db_path;
+  database->host = config->db_host;
+  database->port = config->db_port;
+  database->user = config->db_user;
+  database->password = config->db_password;
+  database->name = config->db_name;
+  database->schema = config->db_schema;
+  database->timeout_ms = config->query_timeout_ms;
+}
+
+/* Give sandboxes read-only access to the CDM: a bind in SC and the
+ * OMOP_DB_* variables in SETTINGS, both pointing into ACCESS. */
+static int
+setup_sandbox_data (const struct omcp_config *config, struct sandbox_data_access *access,
+                    struct sandbox_config *sc, struct tools_settings *settings)
+{
+  struct db_config database;
+  omcp_error err;
+
+  db_config_from (config, &database);
+  if (sandbox_data_access_init (&database, access, &err) < 0)
+    {
+      fprintf (stderr, "omcp: %s\n", err.message);
+      return -1;
+    }
+  sc->extra_binds = &access->bind;
+  sc->n_extra_binds = access->n_binds;
+  settings->extra_env = (const char *const *) access->env;
+  return 0;
 }
 
 static void
@@ -114,6 +152,7 @@ command_serve (void)
   struct omcp_config config;
   struct sandbox_config sc;
   struct tools_settings settings;
+  struct sandbox_data_access data_access = { 0 };
   sandbox_engine *engine = NULL;
   sandbox_pool *pool = NULL;
   mcp_server *server = NULL;
@@ -126,18 +165,22 @@ command_serve (void)
     return 2;
   sandbox_config_from (&config, &sc);
   tools_settings_from (&config, &settings);
+  if (setup_sandbox_data (&config, &data_access, &sc, &settings) < 0)
+    return 2;
 
   /* Refuse to serve rather than run code with a layer missing: build one
    * sandbox now, which exercises every layer but the Python run. */
   if (sandbox_engine_new (&sc, &engine, &err) < 0)
     {
       log_error ("main", "cannot start: %s", err.message);
+      sandbox_data_access_clear (&data_access);
       return 1;
     }
   if (sandbox_create (engine, "startup-check", &probe, &err) < 0)
     {
       log_error ("main", "cannot start: %s", err.message);
       sandbox_engine_free (engine);
+      sandbox_data_access_clear (&data_access);
       return 1;
     }
   sandbox_destroy (probe, "startup check done");
@@ -150,6 +193,7 @@ command_serve (void)
                     "execute_python_code, and remove it with remove_sandbox when done.",
   });
   tools_register_sandbox (server, pool, &settings);
+  tools_register_analysis (server, pool, &settings);
   if (config.package_install_enabled)
     log_warning ("main", "PACKAGE_INSTALL_ENABLED=true, but this version cannot install "
                          "packages yet: install_package will report that it is not available");
@@ -164,6 +208,7 @@ command_serve (void)
   sandbox_pool_free (pool);
   mcp_server_free (server);
   sandbox_engine_free (engine);
+  sandbox_data_access_clear (&data_access);
   log_info ("main", "stopped");
   return ret < 0 ? 1 : 0;
 }
@@ -198,6 +243,7 @@ command_run (const char *path)
   struct sandbox_config sc;
   struct tools_settings settings;
   struct sandbox_exec_result result;
+  struct sandbox_data_access data_access = { 0 };
   sandbox_engine *engine = NULL;
   sandbox *sb = NULL;
   cleanup_free char *code = NULL;
@@ -216,11 +262,14 @@ command_run (const char *path)
     return 2;
   sandbox_config_from (&config, &sc);
   tools_settings_from (&config, &settings);
+  if (setup_sandbox_data (&config, &data_access, &sc, &settings) < 0)
+    return 2;
 
   if (sandbox_engine_new (&sc, &engine, &err) < 0 || sandbox_create (engine, "run", &sb, &err) < 0)
     {
       fprintf (stderr, "omcp: %s\n", err.message);
       sandbox_engine_free (engine);
+      sandbox_data_access_clear (&data_access);
       return 1;
     }
   if (python_execute (sb, &settings, code, len, settings.default_timeout_ms, -1, NULL, NULL, "run",
@@ -242,6 +291,7 @@ command_run (const char *path)
     }
   sandbox_destroy (sb, "run finished");
   sandbox_engine_free (engine);
+  sandbox_data_access_clear (&data_access);
   return exit_code;
 }
 

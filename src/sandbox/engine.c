@@ -112,6 +112,8 @@ sandbox_engine_new (const struct sandbox_config *config, sandbox_engine **out, o
     {
       engine->binds[i].host_path = xstrdup (config->extra_binds[i].host_path);
       engine->binds[i].sandbox_path = xstrdup (config->extra_binds[i].sandbox_path);
+      engine->binds[i].optional = config->extra_binds[i].optional;
+      engine->binds[i].regular_file = config->extra_binds[i].regular_file;
     }
   engine->config.extra_binds = engine->binds;
   engine->privileged = geteuid () == 0;

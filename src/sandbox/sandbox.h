@@ -30,11 +30,16 @@ struct sandbox_limits
   uint64_t fsize_bytes;      /* RLIMIT_FSIZE */
 };
 
-/* A host path made visible read-only at the same path inside sandboxes. */
+/* A host file or directory made visible read-only at SANDBOX_PATH inside
+ * sandboxes. The bind holds the inode that HOST_PATH names when a sandbox
+ * is created: a file replaced later (written elsewhere and renamed over
+ * HOST_PATH) reaches only the sandboxes created after that. */
 struct sandbox_bind
 {
   const char *host_path;
   const char *sandbox_path;
+  bool optional;              /* a missing HOST_PATH is skipped, not an error */
+  bool regular_file;          /* bind HOST_PATH only when it is a regular file */
 };
 
 struct sandbox_config

@@ -78,6 +78,7 @@ struct bind_source
 {
   char host_path[256];
   bool optional;         /* skipped when the host path is missing */
+  bool regular_file;     /* skipped unless the host path is a regular file */
   int fd;                /* O_PATH descriptor, opened by the child */
   enum bind_kind kind;
   enum bind_phase phase;
@@ -355,6 +356,12 @@ open_bind_sources (struct spawn_plan *plan)
         }
       if (fstat (bind->fd, &st) < 0)
         return -1;
+      if (bind->regular_file && !S_ISREG (st.st_mode))
+        {
+          close (bind->fd);
+          bind->fd = -1;
+          continue;
+        }
       bind->kind = S_ISDIR (st.st_mode) ? BIND_DIR : BIND_FILE;
     }
   return 0;
@@ -606,10 +613,13 @@ plan_new (sandbox_engine *engine, sandbox *sb, omcp_error *err)
     {
       const struct sandbox_bind *b = &engine->binds[i];
 
-      /* Targets are relative to the new root. */
+      /* Targets are relative to the new root. An optional source is looked
+       * up again for every sandbox, so one that appears later is bound in
+       * the sandboxes created after that. */
       if (plan_add_bind (plan, b->host_path, b->sandbox_path + (b->sandbox_path[0] == '/'),
-                         PHASE_LAST, false, false, err) < 0)
+                         PHASE_LAST, b->optional, false, err) < 0)
         goto fail;
+      plan->binds[plan->n_binds - 1].regular_file = b->regular_file;
     }
   for (i = 0; i < N_ELEMENTS (usr_links); i++)
     {

@@ -7,6 +7,9 @@
 /* How often a running execution reports progress. */
 #define PROGRESS_INTERVAL_MS 2000
 
+/* Most entries tools_settings.extra_env may hold. */
+#define PYTHON_MAX_EXTRA_ENV 16
+
 int
 python_execute (sandbox *sb, const struct tools_settings *settings, const char *code,
                 size_t code_len, int64_t timeout_ms, int cancel_fd,
@@ -21,7 +24,7 @@ python_execute (sandbox *sb, const struct tools_settings *settings, const char *
    * libraries need. OpenBLAS and OpenMP get one thread because the sandbox
    * has half a CPU and a process limit. Matplotlib draws without a display
    * and keeps its cache in /tmp rather than the user's /sandbox. */
-  const char *envp[] = {
+  static const char *const base_env[] = {
     "HOME=/sandbox",
     "PATH=/usr/local/bin:/usr/bin:/bin",
     "LANG=C.UTF-8",
@@ -33,8 +36,10 @@ python_execute (sandbox *sb, const struct tools_settings *settings, const char *
     "MPLCONFIGDIR=/tmp/matplotlib",
     "OPENBLAS_NUM_THREADS=1",
     "OMP_NUM_THREADS=1",
-    NULL,
   };
+  /* Room for the base, the extra entries and the NULL. */
+  const char *envp[N_ELEMENTS (base_env) + PYTHON_MAX_EXTRA_ENV + 1];
+  size_t n_env = 0, i;
   struct sandbox_exec_request request = {
     .exec_id = exec_id,
     .argv = argv,
@@ -49,5 +54,17 @@ python_execute (sandbox *sb, const struct tools_settings *settings, const char *
     .progress_interval_ms = PROGRESS_INTERVAL_MS,
   };
 
+  /* Built per call, so the OMOP_DB_* variables reach this execution only
+   * and never the supervisor or another sandbox. */
+  for (i = 0; i < N_ELEMENTS (base_env); i++)
+    envp[n_env++] = base_env[i];
+  for (i = 0; settings->extra_env && settings->extra_env[i]; i++)
+    {
+      if (i >= PYTHON_MAX_EXTRA_ENV)
+        return omcp_error_set (err, E2BIG, "more than %d extra environment variables",
+                               PYTHON_MAX_EXTRA_ENV);
+      envp[n_env++] = settings->extra_env[i];
+    }
+  envp[n_env] = NULL;
   return sandbox_exec (sb, &request, result, err);
 }

@@ -2,6 +2,7 @@
 #ifndef OMCP_TOOLS_H
 #define OMCP_TOOLS_H
 
+#include "db.h"
 #include "mcp.h"
 #include "pool.h"
 #include "sandbox.h"
@@ -14,13 +15,47 @@ struct tools_settings
   size_t max_output_bytes;        /* stdout and stderr together */
   int64_t sandbox_timeout_ms;     /* idle time after which a sandbox is inactive */
   bool package_install_enabled;
+  /* "NAME=value" entries added to every execution's environment, NULL-
+   * terminated, or NULL: the OMOP_DB_* variables of the omop module. */
+  const char *const *extra_env;
 };
+
+/* Fixed paths of the CDM inside every sandbox. */
+#define SANDBOX_CDM_SQLITE_PATH "/omop/cdm.sqlite"
+#define SANDBOX_CDM_SOCKET_DIR "/omop/pgsocket"
+
+/* How sandboxes reach the CDM: at most one read-only bind (the SQLite
+ * file, or the PostgreSQL Unix socket directory) and the OMOP_DB_*
+ * variables for tools_settings.extra_env. ENV holds the password: it is
+ * never logged. */
+struct sandbox_data_access
+{
+  struct sandbox_bind bind;
+  size_t n_binds;                 /* 0 or 1 */
+  char *host_path;                /* owned; BIND.host_path points here */
+  char **env;                     /* NULL-terminated, owned */
+};
+
+/* Fill ACCESS from the database settings DATABASE. A SQLite path is made
+ * absolute against the working directory. A database the sandboxes cannot
+ * reach (a missing file, a TCP host) is logged once and still yields the
+ * variables, so that the omop module can say why it has no data. Fails
+ * only when the working directory cannot be read. */
+int sandbox_data_access_init (const struct db_config *database, struct sandbox_data_access *access,
+                              omcp_error *err) OMCP_WUR;
+
+void sandbox_data_access_clear (struct sandbox_data_access *access);
 
 /* Register ping, create_sandbox, list_sandboxes, remove_sandbox,
  * execute_python_code and install_package. POOL and SETTINGS must outlive
  * the server. */
 void tools_register_sandbox (mcp_server *server, sandbox_pool *pool,
                              const struct tools_settings *settings);
+
+/* Register analyze_omop_data, which runs a built-in analysis of the CDM in
+ * a sandbox. POOL and SETTINGS must outlive the server. */
+void tools_register_analysis (mcp_server *server, sandbox_pool *pool,
+                              const struct tools_settings *settings);
 
 /* Run CODE with the sandbox's Python in isolated mode, in /sandbox, with an
  * environment built here. Used by execute_python_code and `omcp run`. */
