@@ -118,22 +118,6 @@ setup_sandbox_data (const struct omcp_config *config, struct sandbox_data_access
   return 0;
 }
 
-static void
-db_config_from (const struct omcp_config *config, struct db_config *dc)
-{
-  memset (dc, 0, sizeof *dc);
-  dc->backend = strcmp (config->db_backend, "postgresql") == 0 ? DB_BACKEND_POSTGRESQL
-                                                               : DB_BACKEND_SQLITE;
-  dc->path = config->db_path;
-  dc->host = config->db_host;
-  dc->port = config->db_port;
-  dc->user = config->db_user;
-  dc->password = config->db_password;
-  dc->name = config->db_name;
-  dc->schema = config->db_schema;
-  dc->timeout_ms = config->query_timeout_ms;
-}
-
 static int
 check_python (const struct omcp_config *config)
 {
