@@ -1144,8 +1144,10 @@ write_visit (struct generator *gen, const struct person *person, const struct vi
   csv_date (csv, "visit_start_date", v->start);
   csv_datetime (csv, "visit_start_datetime", v->start, v->minute);
   csv_date (csv, "visit_end_date", v->end);
+  /* A same-day visit lasts 30 minutes, or ends at 23:59 when it starts
+   * later than 23:29. Stays end at 10:00. */
   csv_datetime (csv, "visit_end_datetime", v->end,
-                v->end == v->start ? v->minute + 30 : 10 * 60);
+                v->end > v->start ? 10 * 60 : v->minute + 30 < 24 * 60 ? v->minute + 30 : 24 * 60 - 1);
   csv_int (csv, "visit_type_concept_id", TYPE_EHR);
   csv_text (csv, "visit_source_value", concept->code);
   csv_end_row (csv);

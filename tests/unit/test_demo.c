@@ -228,10 +228,12 @@ demo_files_match_cdm_columns (void **state)
                 assert_true (matches ("^-?[0-9]+(\\.[0-9]+)?$", value));
                 break;
               case CDM_DATE:
-                assert_true (matches ("^(19|20)[0-9]{2}-[01][0-9]-[0-3][0-9]$", value));
+                assert_true (matches ("^(19|20)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$",
+                                      value));
                 break;
               case CDM_DATETIME:
-                assert_true (matches ("^(19|20)[0-9]{2}-[01][0-9]-[0-3][0-9] [0-2][0-9]:[0-5][0-9]:00$",
+                assert_true (matches ("^(19|20)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]) "
+                                      "([01][0-9]|2[0-3]):[0-5][0-9]:00$",
                                       value));
                 break;
               case CDM_TEXT:
