@@ -125,6 +125,15 @@ setup_sandbox_data (const struct omcp_config *config, struct sandbox_data_access
   return 0;
 }
 
+static void
+data_settings_from (const struct omcp_config *config, struct data_tools_settings *ds)
+{
+  db_config_from (config, &ds->db);
+  ds->max_rows = config->query_max_rows;
+  ds->default_limit = config->query_default_limit;
+  ds->allow_unsafe_sql = config->allow_unsafe_sql;
+}
+
 static int
 check_python (const struct omcp_config *config)
 {
@@ -144,6 +153,7 @@ command_serve (void)
   struct sandbox_config sc;
   struct tools_settings settings;
   struct sandbox_data_access data_access = { 0 };
+  struct data_tools_settings data_settings;
   sandbox_engine *engine = NULL;
   sandbox_pool *pool = NULL;
   mcp_server *server = NULL;
@@ -185,6 +195,11 @@ command_serve (void)
   });
   tools_register_sandbox (server, pool, &settings);
   tools_register_analysis (server, pool, &settings);
+  data_settings_from (&config, &data_settings);
+  tools_register_data (server, &data_settings);
+  if (config.allow_unsafe_sql)
+    log_warning ("main", "ALLOW_UNSAFE_SQL=true: query_omop_table accepts a raw WHERE clause; "
+                         "the read-only SQL policy still applies to it");
   if (config.package_install_enabled)
     log_warning ("main", "PACKAGE_INSTALL_ENABLED=true, but this version cannot install "
                          "packages yet: install_package will report that it is not available");
@@ -198,6 +213,7 @@ command_serve (void)
   /* Every call has finished: remove the sandboxes, then the engine. */
   sandbox_pool_free (pool);
   mcp_server_free (server);
+  tools_data_close ();
   sandbox_engine_free (engine);
   sandbox_data_access_clear (&data_access);
   log_info ("main", "stopped");

@@ -57,6 +57,23 @@ void tools_register_sandbox (mcp_server *server, sandbox_pool *pool,
 void tools_register_analysis (mcp_server *server, sandbox_pool *pool,
                               const struct tools_settings *settings);
 
+struct data_tools_settings
+{
+  struct db_config db;            /* the CDM database, opened read-only */
+  int64_t max_rows;               /* QUERY_MAX_ROWS */
+  int64_t default_limit;          /* QUERY_DEFAULT_LIMIT */
+  bool allow_unsafe_sql;          /* accept query_omop_table's raw WHERE */
+};
+
+/* Register query_omop_table, Select_Query, Get_information_Schema and
+ * describe_table. The database is opened at the first call, so a missing
+ * or unreachable database gives an error there and nothing else fails.
+ * SETTINGS must outlive the server. */
+void tools_register_data (mcp_server *server, const struct data_tools_settings *settings);
+
+/* Close the data tools' connection, after the server stopped. */
+void tools_data_close (void);
+
 /* Run CODE with the sandbox's Python in isolated mode, in /sandbox, with an
  * environment built here. Used by execute_python_code and `omcp run`. */
 int python_execute (sandbox *sb, const struct tools_settings *settings, const char *code,
