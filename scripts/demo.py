@@ -150,7 +150,8 @@ def print_rows(result, max_rows=10):
     for row in rows:
         print("  " + "  ".join(v.ljust(w) for v, w in zip(row, widths)))
     more = " (more rows exist)" if result.get("truncated") else ""
-    print("  %d rows%s" % (result.get("count", len(result["rows"])), more))
+    count = result.get("count", len(result["rows"]))
+    print("  %d %s%s" % (count, "row" if count == 1 else "rows", more))
 
 
 def fast_path(session):
@@ -245,8 +246,8 @@ def sandbox_part(session):
 
 
 def summarize_demographics(result):
-    """A few lines from the demographics analysis: each breakdown with its
-    largest groups."""
+    """Return a few lines from the demographics analysis: each breakdown
+    with its largest groups."""
     lines = []
     analysis = result.get("result", result)
     for key, value in analysis.items():
@@ -284,10 +285,11 @@ def main():
         print("$ DB_PATH=%s omcp demo-data" % db_path)
         started = time.perf_counter()
         generated = subprocess.run([binary, "demo-data"], env=env, cwd=workdir,
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        print(textwrap.indent(generated.stdout.strip(), "  "))
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        print(textwrap.indent(generated.stdout.rstrip(), "  "))
         if generated.returncode != 0:
-            sys.exit("omcp demo-data failed with status %d" % generated.returncode)
+            sys.exit("omcp demo-data failed with status %d:\n%s"
+                     % (generated.returncode, generated.stderr))
         print("  (%.0f ms)" % ((time.perf_counter() - started) * 1000))
 
         session = Session([binary, "serve"], env, workdir)
