@@ -9,9 +9,10 @@ sys.path.append("/sandbox/packages")
 # the caller.
 sys.stdout.reconfigure(line_buffering=True)
 
-# Modules built into omcp, {name: source}. embed.py fills this in when it
-# builds the C header, so the modules need no file in the sandbox.
-_OMCP_MODULES = {}
+# Modules built into omcp, {name: source}. The server passes the source of
+# the omop module as the first argument after -c: an argument costs nothing
+# to parse, unlike a string literal here. Code then sees sys.argv == ["-c"].
+_OMCP_MODULES = {"omop": sys.argv.pop(1)} if len(sys.argv) > 1 else {}
 
 
 class _OmcpModuleFinder:

@@ -13,12 +13,14 @@ read-only session whose search_path is the CDM schema. The sandbox has no
 network, so a PostgreSQL server reached over TCP is out of reach.
 
 Parameters use one style on both backends: `?` with a sequence, or `:name`
-with a mapping. Columns of type DATE or DATETIME come back as pandas
-datetime64 on both backends, as do PostgreSQL expressions of those types.
-SQLite has no date type, so an expression over a date column (MIN, CASE,
-...) stays text there: wrap it in pandas.to_datetime. PostgreSQL NUMERIC
-values come back as floats. Give computed columns a name with AS, because
-the backends name them differently.
+with a mapping. Dates come back as pandas datetime64 on both backends: on
+PostgreSQL every date and timestamp value, on SQLite, which stores dates
+as ISO text, every column whose name ends in _date or _datetime, as the
+CDM's date columns do. So name a computed date that way
+(MIN(visit_start_date) AS first_visit_date) or convert it with
+pandas.to_datetime. Dates after 2262 stay date objects. PostgreSQL
+NUMERIC values come back as floats. Give computed columns a name with AS,
+because the backends name them differently.
 
 The server passes the connection settings as OMOP_DB_* environment
 variables of each execution. This module is built into omcp and cannot be
@@ -73,39 +75,23 @@ def backend():
 # Connections
 
 
-def _parse_sqlite_date(raw):
-    """Convert the text of a DATE or DATETIME column (ISO 8601, with a space
-    or T) to a date or datetime; text of another shape stays text."""
-    import datetime
-
-    text = raw.decode("utf-8", "replace")
-    try:
-        if len(text) == 10:
-            return datetime.date.fromisoformat(text)
-        return datetime.datetime.fromisoformat(text.replace(" ", "T", 1))
-    except ValueError:
-        return text
-
-
 def _connect_sqlite():
     import sqlite3
 
     path = os.environ.get("OMOP_DB_PATH", "/omop/cdm.sqlite")
     if not os.path.exists(path):
         raise Error(f"No CDM database is loaded: {path} does not exist in this sandbox, "
-                    "because the server's DB_PATH file did not exist when the sandbox was "
-                    "created. Load a CDM (omcp cdm load) and create a new sandbox.")
+                    "because the server's DB_PATH file did not exist (or the server could "
+                    "not open it) when the sandbox was created. Load a CDM (omcp cdm load) "
+                    "and create a new sandbox.")
     if not os.access(path, os.R_OK):
         raise Error(f"Cannot read the CDM database {path}: permission denied. The host file "
                     "must be readable by other users (chmod o+r).")
-    for declared in ("DATE", "DATETIME", "TIMESTAMP"):
-        sqlite3.register_converter(declared, _parse_sqlite_date)
     # The main database is in memory (temporary tables work) and the CDM is
     # attached read-only, so omop_cdm.<table> names the CDM as on
     # PostgreSQL. Without immutable=1 SQLite takes shared locks, so a reader
     # waits for a load that is committing rather than read it half-written.
-    connection = sqlite3.connect(":memory:", uri=True, detect_types=sqlite3.PARSE_DECLTYPES,
-                                 timeout=30, check_same_thread=False)
+    connection = sqlite3.connect(":memory:", uri=True, timeout=30, check_same_thread=False)
     try:
         connection.execute(f"ATTACH DATABASE ? AS {CDM_SCHEMA}",
                            ("file:" + path + "?mode=ro",))
@@ -252,19 +238,58 @@ def _bind(params):
 # Results
 
 
-def _frame(rows, names):
+def _parse_iso(text):
+    """Return the date or datetime that TEXT writes in ISO 8601 (with a
+    space or T between date and time), or None."""
+    import datetime
+
+    try:
+        if len(text) == 10:
+            return datetime.date.fromisoformat(text)
+        return datetime.datetime.fromisoformat(text.replace(" ", "T", 1))
+    except ValueError:
+        return None
+
+
+def _dates(column, name):
+    """Return COLUMN converted to datetime64 when it holds dates: date
+    objects (PostgreSQL) or, in a column named like the CDM's *_date and
+    *_datetime columns, ISO text (SQLite, which has no date type). Dates
+    out of datetime64's range (after 2262) stay date objects. Returns None
+    for other columns."""
     import datetime
 
     import pandas
 
+    values = column.dropna()
+    if not len(values):
+        return None
+    if all(isinstance(v, datetime.date) for v in values):
+        parsed = column
+    elif (name.lower().endswith(("_date", "_datetime"))
+          and all(isinstance(v, str) for v in values)):
+        parsed = column.map(_parse_iso, na_action="ignore")
+        if parsed.dropna().size != values.size:
+            return None
+    else:
+        return None
+    try:
+        return pandas.to_datetime(parsed)
+    except (ValueError, OverflowError):
+        return parsed.astype(object)
+
+
+def _frame(rows, names):
+    import pandas
+
     frame = pandas.DataFrame.from_records(rows, columns=names)
-    for name in frame.columns:
-        column = frame[name]
-        if column.dtype != object:
-            continue
-        values = column.dropna()
-        if len(values) and all(isinstance(v, datetime.date) for v in values):
-            frame[name] = pandas.to_datetime(column)
+    for index, name in enumerate(names):
+        column = frame.iloc[:, index]
+        if column.dtype == object:
+            converted = _dates(column, str(name))
+            if converted is not None:
+                # By position, because two result columns may share a name.
+                frame.isetitem(index, converted)
     return frame
 
 

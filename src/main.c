@@ -89,19 +89,19 @@ tools_settings_from (const struct omcp_config *config, struct tools_settings *ts
 }
 
 static void
-db_config_from (const struct omcp_config *config, struct db_config *database)
+db_config_from (const struct omcp_config *config, struct db_config *dc)
 {
-  memset (database, 0, sizeof *database);
-  database->backend = strcmp (config->db_backend, "postgresql") == 0 ? DB_BACKEND_POSTGRESQL
+  memset (dc, 0, sizeof *dc);
+  dc->backend = strcmp (config->db_backend, "postgresql") == 0 ? DB_BACKEND_POSTGRESQL
                                                                : DB_BACKEND_SQLITE;
-  database->path = config->db_path;
-  database->host = config->db_host;
-  database->port = config->db_port;
-  database->user = config->db_user;
-  database->password = config->db_password;
-  database->name = config->db_name;
-  database->schema = config->db_schema;
-  database->timeout_ms = config->query_timeout_ms;
+  dc->path = config->db_path;
+  dc->host = config->db_host;
+  dc->port = config->db_port;
+  dc->user = config->db_user;
+  dc->password = config->db_password;
+  dc->name = config->db_name;
+  dc->schema = config->db_schema;
+  dc->timeout_ms = config->query_timeout_ms;
 }
 
 /* Give sandboxes read-only access to the CDM: a bind in SC and the
@@ -197,6 +197,8 @@ command_serve (void)
   tools_register_analysis (server, pool, &settings);
   data_settings_from (&config, &data_settings);
   tools_register_data (server, &data_settings);
+  if (config.admin_tools)
+    tools_register_admin (server, &data_settings.db);
   if (config.allow_unsafe_sql)
     log_warning ("main", "ALLOW_UNSAFE_SQL=true: query_omop_table accepts a raw WHERE clause; "
                          "the read-only SQL policy still applies to it");
@@ -388,19 +390,19 @@ static void
 display_progress (void *userdata, const char *table, int64_t rows, double elapsed_s, bool done)
 {
   struct load_display *d = userdata;
-  char rate[32] = "";
+  char rate[40] = "";
 
   /* A rate over less than 10 ms says little. */
   if (elapsed_s >= 0.01)
-    snprintf (rate, sizeof rate, "%.0f rows/s", (double) rows / elapsed_s);
+    snprintf (rate, sizeof rate, " %12.0f rows/s", (double) rows / elapsed_s);
   if (d->terminal)
     {
-      fprintf (stderr, "\r\033[K  %-24s %10lld rows %16s%s", table, (long long) rows, rate,
+      fprintf (stderr, "\r\033[K  %-24s %10lld rows%s%s", table, (long long) rows, rate,
                done ? "\n" : "");
       d->line_open = !done;
     }
   else if (done)
-    fprintf (stderr, "  %-24s %10lld rows %16s\n", table, (long long) rows, rate);
+    fprintf (stderr, "  %-24s %10lld rows%s\n", table, (long long) rows, rate);
   fflush (stderr);
 }
 

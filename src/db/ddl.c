@@ -127,12 +127,13 @@ cdm_table_ddl (enum db_backend backend, const char *schema, const struct cdm_tab
   size_t len = 0, i, n_keys = 0;
   char buf[32];
 
+  /* Column names are quoted because some are keywords (note_nlp.offset). */
   append (&text, &len, "CREATE TABLE IF NOT EXISTS %s.%s (\n", schema, table->name);
   for (i = 0; i < table->n_columns; i++)
     {
       const struct cdm_column *c = &table->columns[i];
 
-      append (&text, &len, "  %s %s%s,\n", c->name, cdm_column_sql_type (backend, c, buf),
+      append (&text, &len, "  \"%s\" %s%s,\n", c->name, cdm_column_sql_type (backend, c, buf),
               c->required ? " NOT NULL" : "");
       n_keys += c->primary_key;
     }
@@ -144,7 +145,7 @@ cdm_table_ddl (enum db_backend backend, const char *schema, const struct cdm_tab
       for (i = 0; i < table->n_columns; i++)
         if (table->columns[i].primary_key)
           {
-            append (&text, &len, "%s%s", separator, table->columns[i].name);
+            append (&text, &len, "%s\"%s\"", separator, table->columns[i].name);
             separator = ", ";
           }
       append (&text, &len, ")\n");
@@ -166,10 +167,10 @@ cdm_table_ddl (enum db_backend backend, const char *schema, const struct cdm_tab
       if (!column_is_indexed (table, c))
         continue;
       if (sqlite)
-        append (&text, &len, "CREATE INDEX IF NOT EXISTS %s.idx_%s_%s ON %s (%s);\n", schema,
+        append (&text, &len, "CREATE INDEX IF NOT EXISTS %s.idx_%s_%s ON %s (\"%s\");\n", schema,
                 table->name, c->name, table->name, c->name);
       else
-        append (&text, &len, "CREATE INDEX IF NOT EXISTS idx_%s_%s ON %s.%s (%s);\n", table->name,
+        append (&text, &len, "CREATE INDEX IF NOT EXISTS idx_%s_%s ON %s.%s (\"%s\");\n", table->name,
                 c->name, schema, table->name, c->name);
     }
   return text;

@@ -432,6 +432,18 @@ read_entry (struct source *src, const struct source_entry *entry, struct csv_rea
   return ret;
 }
 
+/* The file-level outcome of rejected rows. */
+static void
+rejected_message (const struct file_load *fl, char *buf, size_t size)
+{
+  if (fl->rejected > MAX_REPORTED_REJECTS)
+    snprintf (buf, size, "%lld rows rejected, only the first %d are listed; nothing was loaded",
+              (long long) fl->rejected, MAX_REPORTED_REJECTS);
+  else
+    snprintf (buf, size, "%lld row%s rejected; nothing was loaded", (long long) fl->rejected,
+              fl->rejected == 1 ? "" : "s");
+}
+
 static void
 file_load_free (struct file_load *fl)
 {
@@ -483,14 +495,11 @@ load_entry (db *conn, struct source *src, const struct source_entry *entry,
       if (callbacks && callbacks->on_reject)
         callbacks->on_reject (callbacks->userdata, fl->file, 0, fl->error);
     }
-  else if (fl->rejected > MAX_REPORTED_REJECTS && callbacks && callbacks->on_reject)
+  else if (fl->rejected > 0)
     {
-      char message[160];
-
-      snprintf (message, sizeof message,
-                "%lld rows rejected in all; only the first %d are listed",
-                (long long) fl->rejected, MAX_REPORTED_REJECTS);
-      callbacks->on_reject (callbacks->userdata, fl->file, 0, message);
+      rejected_message (fl, fl->error, sizeof fl->error);
+      if (callbacks && callbacks->on_reject)
+        callbacks->on_reject (callbacks->userdata, fl->file, 0, fl->error);
     }
   if (ok && callbacks && callbacks->on_progress)
     callbacks->on_progress (callbacks->userdata, table->name, fl->rows, now_s () - fl->start_s,
@@ -574,11 +583,7 @@ cdm_load_path (db *conn, const char *path, const struct load_callbacks *callback
           seen[table - cdm_tables] = true;
           rows = load_entry (conn, &src, entry, table, callbacks, &fl);
           if (rows < 0)
-            snprintf (message, sizeof message, "%s",
-                      fl.error[0] ? fl.error : "rows were rejected: nothing was loaded");
-          if (fl.error[0] == '\0' && fl.rejected > 0)
-            snprintf (message, sizeof message, "%lld rows rejected: nothing was loaded",
-                      (long long) fl.rejected);
+            copy_string (message, sizeof message, fl.error);
           summary->rows_rejected += fl.rejected;
           file_load_free (&fl);
         }

@@ -645,6 +645,15 @@ configure_session (struct db_pg *conn, bool read_only, omcp_error *err)
   return pg_command (conn, sql, "PostgreSQL: configure the session", err);
 }
 
+/* Server notices (such as a ROLLBACK outside a transaction) go to the log
+ * at debug level instead of libpq's default, stderr. */
+static void
+log_notice (void *userdata, const char *message)
+{
+  (void) userdata;
+  log_debug ("db", "PostgreSQL notice: %.*s", (int) strcspn (message, "\n"), message);
+}
+
 /* True for a name PostgreSQL keeps as written without quotes. */
 static bool
 plain_identifier (const char *name)
@@ -710,6 +719,7 @@ db_pg_open (const struct db_config *config, bool read_only, db **out, omcp_error
                            conn->target, pg_message (conn->pq, NULL, message, sizeof message));
       goto fail;
     }
+  PQsetNoticeProcessor (conn->pq, log_notice, conn);
   if (configure_session (conn, read_only, err) < 0)
     goto fail;
   if (strcmp (conn->base.schema, DB_CDM_SCHEMA) != 0)

@@ -38,7 +38,7 @@ struct sandbox_bind
 {
   const char *host_path;
   const char *sandbox_path;
-  bool optional;              /* a missing HOST_PATH is skipped, not an error */
+  bool optional;              /* a HOST_PATH that cannot be opened is skipped */
   bool regular_file;          /* bind HOST_PATH only when it is a regular file */
 };
 

@@ -77,7 +77,7 @@ enum bind_phase
 struct bind_source
 {
   char host_path[256];
-  bool optional;         /* skipped when the host path is missing */
+  bool optional;         /* skipped when the host path cannot be opened */
   bool regular_file;     /* skipped unless the host path is a regular file */
   int fd;                /* O_PATH descriptor, opened by the child */
   enum bind_kind kind;
@@ -350,7 +350,7 @@ open_bind_sources (struct spawn_plan *plan)
       bind->fd = open (bind->host_path, O_PATH | O_CLOEXEC);
       if (bind->fd < 0)
         {
-          if (bind->optional && errno == ENOENT)
+          if (bind->optional)
             continue;
           return -1;
         }
@@ -398,6 +398,15 @@ child_main (struct spawn_plan *plan)
   if (TEMP_FAILURE_RETRY (read (plan->sync_fd, &go, 1)) != 1)
     child_fail (plan, STEP_SYNC);
 
+  /* Open the bind sources while the child still has the server's file
+   * system ids, so that a host path below a directory only the server may
+   * search (a root-owned 0700 working directory, say) can be bound. The
+   * capabilities of the new user namespace do not apply to host inodes, so
+   * this grants no more than the server's own ids. Code in the sandbox
+   * still needs read permission on the bound file itself. */
+  if (open_bind_sources (plan) < 0)
+    child_fail (plan, STEP_BIND);
+
   /* Raw system calls: glibc's wrappers would ask the parent's other
    * threads, which do not exist in this copy, to change ids too, and wait
    * for them forever. */
@@ -418,8 +427,6 @@ child_main (struct spawn_plan *plan)
 
   if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
     child_fail (plan, STEP_MOUNT_PRIVATE);
-  if (open_bind_sources (plan) < 0)
-    child_fail (plan, STEP_BIND);
   if (mount ("tmpfs", NEWROOT, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755") < 0)
     child_fail (plan, STEP_ROOT_TMPFS);
   if (chdir (NEWROOT) < 0)

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "bootstrap.h"
+#include "omop.h"
 #include "tools.h"
 
 /* How often a running execution reports progress. */
@@ -18,8 +19,10 @@ python_execute (sandbox *sb, const struct tools_settings *settings, const char *
 {
   /* -I: ignore PYTHON* variables and the user site directory, and do not
    * put the current directory on sys.path. The bootstrap reads the code
-   * from descriptor 3 and adds /sandbox/packages to sys.path. */
-  const char *argv[] = { settings->python, "-I", "-c", python_bootstrap_source, NULL };
+   * from descriptor 3, adds /sandbox/packages to sys.path and makes the
+   * source in the next argument importable as the omop module. */
+  const char *argv[] = { settings->python, "-I", "-c", python_bootstrap_source,
+                         python_omop_source, NULL };
   /* Nothing of the server's environment: only what Python and the usual
    * libraries need. OpenBLAS and OpenMP get one thread because the sandbox
    * has half a CPU and a process limit. Matplotlib draws without a display

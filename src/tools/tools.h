@@ -57,6 +57,10 @@ void tools_register_sandbox (mcp_server *server, sandbox_pool *pool,
 void tools_register_analysis (mcp_server *server, sandbox_pool *pool,
                               const struct tools_settings *settings);
 
+/* Register create_omop_schema and load_omop_csv, which write to the
+ * database described by CONFIG. CONFIG must outlive the server. */
+void tools_register_admin (mcp_server *server, const struct db_config *config);
+
 struct data_tools_settings
 {
   struct db_config db;            /* the CDM database, opened read-only */
