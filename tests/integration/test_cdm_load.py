@@ -449,5 +449,83 @@ class PostgresLoad(CdmCommand):
         self.assertEqual(result["rows"], [[1, value, None], [2, None, '""']])
 
 
+@unittest.skipIf(omcp_client.skip_reason(need_root=True), omcp_client.skip_reason(need_root=True))
+@unittest.skipUnless(SYNTHEA_ZIP.exists(), f"{SYNTHEA_ZIP} is missing")
+class AdminTools(omcp_client.ServerTestCase):
+
+    ADMIN_TOOLS = ("create_omop_schema", "load_omop_csv")
+
+    def server_env(self, **extra):
+        directory = tempfile.mkdtemp(dir=omcp_client.LOG_DIR)
+        env = {"DB_BACKEND": "sqlite", "DB_PATH": os.path.join(directory, "cdm.sqlite")}
+        env.update(extra)
+        return env
+
+    def tool_names(self, server):
+        return {tool["name"] for tool in server.result("tools/list")["tools"]}
+
+    def test_not_listed_by_default(self):
+        server = self.start_server(env=self.server_env())
+        names = self.tool_names(server)
+        for name in self.ADMIN_TOOLS:
+            self.assertNotIn(name, names)
+        self.assertIn("ping", names)
+
+    def test_create_and_load_with_progress(self):
+        server = self.start_server(env=self.server_env(OMCP_ADMIN_TOOLS="true"))
+        names = self.tool_names(server)
+        for name in self.ADMIN_TOOLS:
+            self.assertIn(name, names)
+
+        result = server.call_tool("create_omop_schema")
+        self.assertTrue(result["success"], result)
+        self.assertEqual(result["tables"], 39)
+
+        result = server.call_tool("load_omop_csv", {"path": str(SYNTHEA_ZIP)},
+                                  meta={"progressToken": "load-1"})
+        self.assertTrue(result["success"], result)
+        expected = csv_record_counts(SYNTHEA_ZIP)
+        self.assertEqual(result["rows_loaded"], sum(expected.values()))
+        self.assertEqual(result["files_failed"], 0)
+        self.assertEqual(result["rejected"], [])
+        loaded = {entry["table"]: entry["rows"] for entry in result["tables"]}
+        self.assertEqual(loaded, expected)
+
+        progress = [m for _, m in server.notifications_of("notifications/progress")
+                    if m["params"].get("progressToken") == "load-1"]
+        self.assertTrue(progress, "load_omop_csv sent no progress")
+        self.assertTrue(any("concept_relationship" in m["params"].get("message", "")
+                            for m in progress))
+        values = [m["params"]["progress"] for m in progress]
+        self.assertEqual(values, sorted(values), "progress went backwards")
+
+        # The read-only query tools see what the admin connection wrote.
+        result = server.call_tool("describe_table", {"table_name": "person"})
+        self.assertEqual(result["row_count"], 28)
+
+    def test_load_reports_rejected_rows(self):
+        server = self.start_server(env=self.server_env(OMCP_ADMIN_TOOLS="true"))
+        directory = tempfile.mkdtemp(dir=omcp_client.LOG_DIR)
+        with open(os.path.join(directory, "death.csv"), "w") as f:
+            f.write("person_id,death_date\n1,2020-01-01\n2,yesterday\n")
+        result = server.call_tool("load_omop_csv", {"path": directory})
+        self.assertFalse(result["success"])
+        self.assertEqual(result["files_failed"], 1)
+        self.assertEqual(result["rows_rejected"], 1)
+        self.assertEqual(result["rejected"][0]["file"], "death.csv")
+        self.assertEqual(result["rejected"][0]["line"], 3)
+        self.assertIn("'yesterday' is not a valid date", result["rejected"][0]["reason"])
+        self.assertIn("death.csv", result["error"])
+        result = server.call_tool("Select_Query",
+                                  {"query": "SELECT count(*) FROM omop_cdm.death"})
+        self.assertEqual(result["rows"], [[0]])
+
+    def test_missing_path_reported(self):
+        server = self.start_server(env=self.server_env(OMCP_ADMIN_TOOLS="true"))
+        result = server.call_tool("load_omop_csv", {"path": "/nonexistent/cdm"})
+        self.assertFalse(result["success"])
+        self.assertIn("/nonexistent/cdm", result["error"])
+
+
 if __name__ == "__main__":
     omcp_client.main(need_root=False)
