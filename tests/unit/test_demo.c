@@ -143,16 +143,29 @@ parsed_free (struct parsed *p)
   free (p->records);
 }
 
+/* True when TEXT matches the extended regular expression PATTERN. Every
+ * pattern stays compiled, because the tests check every field of
+ * every file against one of four. */
 static bool
 matches (const char *pattern, const char *text)
 {
-  regex_t re;
-  bool ok;
+  static struct
+  {
+    const char *pattern;
+    regex_t re;
+  } cache[8];
+  size_t i;
 
-  assert_int_equal (regcomp (&re, pattern, REG_EXTENDED | REG_NOSUB), 0);
-  ok = regexec (&re, text, 0, NULL, 0) == 0;
-  regfree (&re);
-  return ok;
+  for (i = 0; i < N_ELEMENTS (cache) && cache[i].pattern; i++)
+    if (strcmp (cache[i].pattern, pattern) == 0)
+      break;
+  assert_true (i < N_ELEMENTS (cache));
+  if (cache[i].pattern == NULL)
+    {
+      assert_int_equal (regcomp (&cache[i].re, pattern, REG_EXTENDED | REG_NOSUB), 0);
+      cache[i].pattern = pattern;
+    }
+  return regexec (&cache[i].re, text, 0, NULL, 0) == 0;
 }
 
 static void
