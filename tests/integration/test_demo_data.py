@@ -13,6 +13,7 @@ import tempfile
 import unittest
 
 import omcp_client
+import pg_server
 
 # Rows per table of the demo CDM, as the README documents them.
 DEMO_ROWS = {
@@ -69,11 +70,14 @@ class DemoData(omcp_client.ServerTestCase):
     def setUp(self):
         self.workdir = tempfile.mkdtemp(dir=omcp_client.LOG_DIR)
 
-    def omcp(self, *args, db_path=None, tmpdir=None, timeout=120):
+    def omcp(self, *args, db_path=None, tmpdir=None, database=None, timeout=120):
+        """Run omcp demo-data ARGS on the SQLite file DB_PATH, or on the
+        DATABASE variables when given."""
         env = {key: value for key, value in omcp_client.base_environment(log_level=None).items()
                if not key.startswith(("DB_", "OMOP_"))}
         env["DB_BACKEND"] = "sqlite"
         env["DB_PATH"] = db_path or os.path.join(self.workdir, "omop.sqlite")
+        env.update(database or {})
         if tmpdir:
             env["TMPDIR"] = tmpdir
         return subprocess.run([str(omcp_client.omcp_binary()), "demo-data", *args],
@@ -178,6 +182,38 @@ class DemoData(omcp_client.ServerTestCase):
         self.assertEqual(completed.returncode, 1)
         self.assertIn("cannot create", completed.stderr)
         self.assertIn(blocker, completed.stderr)
+
+    def test_postgresql_same_rows(self):
+        reason = pg_server.missing_reason()
+        if reason:
+            self.skipTest(reason)
+        db_path = os.path.join(self.workdir, "compare.sqlite")
+        self.assertEqual(self.omcp(db_path=db_path).returncode, 0)
+        with pg_server.PostgresServer() as server:
+            completed = self.omcp(database=server.environment())
+            self.assertEqual(completed.returncode, 0, completed.stderr)
+            self.assertIn("into the postgresql database", completed.stdout)
+            for table, rows in DEMO_ROWS.items():
+                with self.subTest(table=table):
+                    counted = server.psql("SELECT COUNT(*) FROM %s.%s"
+                                          % (pg_server.SCHEMA, table))
+                    self.assertEqual(int(counted), rows)
+
+            # The same values on both backends, NULLs included.
+            summary = ("SELECT COUNT(value_as_number), ROUND(CAST(SUM(value_as_number) "
+                       "AS NUMERIC), 1), COUNT(range_low) FROM %s")
+            pg_values = server.psql(summary % (pg_server.SCHEMA + ".measurement")).strip()
+            connection = sqlite3.connect("file:%s?mode=ro" % db_path, uri=True)
+            self.addCleanup(connection.close)
+            count, total, ranges = connection.execute(
+                "SELECT COUNT(value_as_number), SUM(value_as_number), COUNT(range_low) "
+                "FROM measurement").fetchone()
+            self.assertEqual(pg_values, "%d|%.1f|%d" % (count, total, ranges))
+
+            again = self.omcp(database=server.environment())
+            self.assertEqual(again.returncode, 1)
+            self.assertIn("already contains 300 persons", again.stderr)
+            self.assertIn("DB_SCHEMA", again.stderr)
 
     def test_demo_script_runs(self):
         if os.geteuid() != 0:
