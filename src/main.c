@@ -1,10 +1,12 @@
 /* omcp: an MCP server that runs Python in sandboxes built from Linux
  * namespaces, seccomp and cgroups. This file holds the subcommands and the
  * wiring between the configuration, the engine and the MCP server. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "cdm.h"
@@ -36,9 +38,9 @@ print_usage (FILE *out)
            "  cdm load PATH  load OMOP CSV files (a directory, a .zip or one .csv file)\n"
            "  demo-data [--csv-only] [DIR]\n"
            "                 write a small synthetic CDM (300 invented persons) as CSV files\n"
-           "                 into DIR, or a temporary directory, and load it into the\n"
-           "                 configured database, which must hold no person yet;\n"
-           "                 --csv-only writes the files to DIR and loads nothing\n"
+           "                 into DIR (without other CSV files), or a temporary directory,\n"
+           "                 and load it into the configured database, which must hold no\n"
+           "                 person yet; --csv-only writes the files to DIR and loads nothing\n"
            "\n"
            "Options:\n"
            "  -h, --help     show this help\n"
@@ -511,6 +513,42 @@ remove_demo_files (int dirfd, const char *dir, const struct demo_table_rows rows
     fprintf (stderr, "omcp: cannot remove %s: %s\n", dir, strerror (errno));
 }
 
+/* Return the name of a CSV file in directory DIRFD that demo-data does not
+ * write, or NULL when there is none. Loading reads every CSV file of the
+ * directory, so another one would be loaded with the demo. */
+static char *
+find_foreign_file (int dirfd)
+{
+  DIR *dir;
+  struct dirent *entry;
+  char *found = NULL;
+  int fd = dup (dirfd);
+
+  if (fd < 0 || (dir = fdopendir (fd)) == NULL)
+    {
+      if (fd >= 0)
+        close (fd);
+      return xstrdup ("(unreadable directory)");
+    }
+  while (found == NULL && (entry = readdir (dir)) != NULL)
+    {
+      size_t name_len = strlen (entry->d_name);
+      bool known = name_len < 4 || strcasecmp (entry->d_name + name_len - 4, ".csv") != 0;
+
+      for (size_t i = 0; i < DEMO_N_TABLES && !known; i++)
+        {
+          size_t len = strlen (demo_tables[i]);
+
+          known = strncmp (entry->d_name, demo_tables[i], len) == 0
+                  && strcmp (entry->d_name + len, ".csv") == 0;
+        }
+      if (!known)
+        found = xstrdup (entry->d_name);
+    }
+  closedir (dir);
+  return found;
+}
+
 /* Fail unless the CDM in CONN has no person yet: loading the demo into a
  * loaded CDM would mix invented persons with real ones, or collide on
  * their ids. */
@@ -634,6 +672,18 @@ command_demo_data (int argc, char **argv)
       return 1;
     }
   dirfd = open (dir ? dir : temporary, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dirfd >= 0 && dir != NULL && !csv_only)
+    {
+      cleanup_free char *foreign = find_foreign_file (dirfd);
+
+      if (foreign)
+        {
+          fprintf (stderr, "omcp: %s contains '%s', which demo-data would load too. Give a new "
+                           "or empty directory, or none for a temporary one.\n", dir, foreign);
+          db_close (conn);
+          return 1;
+        }
+    }
   if (dirfd < 0 || demo_write_csv (dirfd, rows, &err) < 0)
     {
       fprintf (stderr, "omcp: cannot write the demo CSV files to %s: %s\n", dir ? dir : temporary,

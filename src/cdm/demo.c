@@ -860,7 +860,7 @@ enum demo_file
   FILE_DEATH,
 };
 
-static const char *const file_tables[DEMO_N_TABLES] = {
+const char *const demo_tables[DEMO_N_TABLES] = {
   "concept", "cdm_source", "person", "observation_period", "visit_occurrence",
   "condition_occurrence", "drug_exposure", "measurement", "death",
 };
@@ -1626,7 +1626,7 @@ demo_write_csv (int dirfd, struct demo_table_rows rows[DEMO_N_TABLES], omcp_erro
   int64_t id;
 
   for (i = 0; i < DEMO_N_TABLES; i++)
-    if (csv_open (dirfd, file_tables[i], &gen.files[i], err) < 0)
+    if (csv_open (dirfd, demo_tables[i], &gen.files[i], err) < 0)
       {
         ret = -1;
         break;
@@ -1641,7 +1641,7 @@ demo_write_csv (int dirfd, struct demo_table_rows rows[DEMO_N_TABLES], omcp_erro
 
   for (i = 0; i < DEMO_N_TABLES; i++)
     {
-      rows[i].table = file_tables[i];
+      rows[i].table = demo_tables[i];
       rows[i].rows = gen.files[i].rows;
       if (csv_close (&gen.files[i], ret == 0 ? err : NULL) < 0)
         ret = -1;

@@ -13,6 +13,9 @@
 /* Number of tables demo_write_csv writes. */
 #define DEMO_N_TABLES 9
 
+/* The tables demo_write_csv writes, in the order it writes them. */
+extern const char *const demo_tables[DEMO_N_TABLES];
+
 struct demo_table_rows
 {
   const char *table; /* CDM table name, also the file name without ".csv" */

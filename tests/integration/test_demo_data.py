@@ -160,6 +160,19 @@ class DemoData(omcp_client.ServerTestCase):
         self.assertEqual(sorted(os.listdir(directory)),
                          sorted("%s.csv" % table for table in DEMO_ROWS))
 
+    def test_directory_with_other_csv_rejected(self):
+        directory = os.path.join(self.workdir, "other")
+        os.mkdir(directory)
+        for name in ("notes.txt", "PERSON.csv"):
+            with open(os.path.join(directory, name), "w") as f:
+                f.write("person_id\n")
+        db_path = os.path.join(self.workdir, "other.sqlite")
+        completed = self.omcp(directory, db_path=db_path)
+        self.assertEqual(completed.returncode, 1)
+        self.assertIn("'PERSON.csv'", completed.stderr)
+        self.assertEqual(sorted(os.listdir(directory)), ["PERSON.csv", "notes.txt"])
+        self.assertEqual(row_counts(db_path)["person"], 0)
+
     def test_bad_arguments(self):
         cases = [
             (["--csv-only"], "needs a directory"),
