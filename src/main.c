@@ -585,6 +585,80 @@ check_cdm_empty (db *conn, const struct omcp_config *config)
   return 0;
 }
 
+/* Open a writable connection to the configured CDM database, create the
+ * CDM tables and check that they hold no person. Fills CONFIG. */
+static int
+open_empty_cdm (struct omcp_config *config, db **out)
+{
+  db *conn = NULL;
+  omcp_error err;
+
+  if (load_config (config) < 0 || open_cdm_database (&conn) < 0)
+    return -1;
+  if (cdm_create_schema (conn, &err) < 0)
+    {
+      fprintf (stderr, "omcp: %s\n", err.message);
+      db_close (conn);
+      return -1;
+    }
+  if (check_cdm_empty (conn, config) < 0)
+    {
+      db_close (conn);
+      return -1;
+    }
+  *out = conn;
+  return 0;
+}
+
+/* Create DIR, or a new temporary directory whose path goes into TEMPORARY
+ * when DIR is NULL, and open it. With FOR_LOADING, fail when DIR contains
+ * another CSV file. Returns the descriptor, or -1 after printing why. */
+static int
+open_demo_directory (const char *dir, bool for_loading, char *temporary, size_t size)
+{
+  cleanup_close int dirfd = -1;
+
+  if (dir == NULL)
+    {
+      const char *tmpdir = getenv ("TMPDIR");
+
+      snprintf (temporary, size, "%s/omcp-demo-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+      if (mkdtemp (temporary) == NULL)
+        {
+          fprintf (stderr, "omcp: cannot create a directory in %s: %s\n",
+                   tmpdir && *tmpdir ? tmpdir : "/tmp", strerror (errno));
+          return -1;
+        }
+      dir = temporary;
+    }
+  else if (mkdir (dir, 0755) < 0 && errno != EEXIST)
+    {
+      fprintf (stderr, "omcp: cannot create %s: %s\n", dir, strerror (errno));
+      return -1;
+    }
+
+  dirfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dirfd < 0)
+    {
+      fprintf (stderr, "omcp: cannot open %s: %s\n", dir, strerror (errno));
+      if (dir == temporary)
+        rmdir (temporary);
+      return -1;
+    }
+  if (for_loading && dir != temporary)
+    {
+      cleanup_free char *foreign = find_foreign_file (dirfd);
+
+      if (foreign)
+        {
+          fprintf (stderr, "omcp: %s contains '%s', which demo-data would load too. Give a new "
+                           "or empty directory, or none for a temporary one.\n", dir, foreign);
+          return -1;
+        }
+    }
+  return steal_fd (&dirfd);
+}
+
 /* omcp demo-data [--csv-only] [DIR]: write the synthetic CDM as CSV files
  * into DIR (a new temporary directory when DIR is absent, removed
  * afterwards) and load them into the configured database, unless
@@ -631,64 +705,21 @@ command_demo_data (int argc, char **argv)
     }
 
   /* Check the database before writing anything. */
-  if (!csv_only)
-    {
-      if (load_config (&config) < 0)
-        return 1;
-      if (open_cdm_database (&conn) < 0)
-        return 1;
-      if (cdm_create_schema (conn, &err) < 0)
-        {
-          fprintf (stderr, "omcp: %s\n", err.message);
-          db_close (conn);
-          return 1;
-        }
-      if (check_cdm_empty (conn, &config) < 0)
-        {
-          db_close (conn);
-          return 1;
-        }
-    }
+  if (!csv_only && open_empty_cdm (&config, &conn) < 0)
+    return 1;
 
   /* Write the CSV files. */
-  if (dir == NULL)
+  dirfd = open_demo_directory (dir, !csv_only, temporary, sizeof temporary);
+  if (dirfd < 0)
     {
-      const char *tmpdir = getenv ("TMPDIR");
-
-      snprintf (temporary, sizeof temporary, "%s/omcp-demo-XXXXXX",
-                tmpdir && *tmpdir ? tmpdir : "/tmp");
-      if (mkdtemp (temporary) == NULL)
-        {
-          fprintf (stderr, "omcp: cannot create a directory in %s: %s\n",
-                   tmpdir && *tmpdir ? tmpdir : "/tmp", strerror (errno));
-          db_close (conn);
-          return 1;
-        }
-    }
-  else if (mkdir (dir, 0755) < 0 && errno != EEXIST)
-    {
-      fprintf (stderr, "omcp: cannot create %s: %s\n", dir, strerror (errno));
       db_close (conn);
       return 1;
     }
-  dirfd = open (dir ? dir : temporary, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dirfd >= 0 && dir != NULL && !csv_only)
-    {
-      cleanup_free char *foreign = find_foreign_file (dirfd);
-
-      if (foreign)
-        {
-          fprintf (stderr, "omcp: %s contains '%s', which demo-data would load too. Give a new "
-                           "or empty directory, or none for a temporary one.\n", dir, foreign);
-          db_close (conn);
-          return 1;
-        }
-    }
-  if (dirfd < 0 || demo_write_csv (dirfd, rows, &err) < 0)
+  if (demo_write_csv (dirfd, rows, &err) < 0)
     {
       fprintf (stderr, "omcp: cannot write the demo CSV files to %s: %s\n", dir ? dir : temporary,
-               dirfd < 0 ? strerror (errno) : err.message);
-      if (dir == NULL && dirfd >= 0)
+               err.message);
+      if (dir == NULL)
         remove_demo_files (dirfd, temporary, rows);
       db_close (conn);
       return 1;
