@@ -11,7 +11,7 @@ sys.stdout.reconfigure(line_buffering=True)
 
 # Modules built into omcp, {name: source}. The server passes the source of
 # the omop module as the first argument after -c: an argument costs nothing
-# to parse, unlike a string literal here. Code then sees sys.argv == ["-c"].
+# to parse, unlike a string literal here. User code then gets sys.argv == ["-c"].
 _OMCP_MODULES = {"omop": sys.argv.pop(1)} if len(sys.argv) > 1 else {}
 
 

@@ -53,6 +53,8 @@ CONNECT_TIMEOUT_S = 10
 STATEMENT_TIMEOUT_MS = 300000
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_PARAMETER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
 
 _connection = None
 _catalogue = None
@@ -193,11 +195,11 @@ def _translate_postgresql(sql, named, schema):
             i += 1
         elif (c == ":" and named and i + 1 < n and (sql[i + 1].isalpha() or sql[i + 1] == "_")
               and (i == 0 or sql[i - 1] != ":")):
-            match = re.compile(r"[A-Za-z_][A-Za-z0-9_]*").match(sql, i + 1)
+            match = _PARAMETER_NAME.match(sql, i + 1)
             out.append("%(" + match.group(0) + ")s")
             i = match.end()
         elif c.isalpha() or c == "_":
-            match = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*").match(sql, i)
+            match = _WORD.match(sql, i)
             word = match.group(0)
             if (word.lower() == CDM_SCHEMA and schema != CDM_SCHEMA
                     and sql.startswith(".", match.end())):
@@ -252,7 +254,7 @@ def _parse_iso(text):
 
 
 def _dates(column, name):
-    """Return COLUMN converted to datetime64 when it holds dates: date
+    """Return COLUMN converted to datetime64 when it contains dates: date
     objects (PostgreSQL) or, in a column named like the CDM's *_date and
     *_datetime columns, ISO text (SQLite, which has no date type). Dates
     out of datetime64's range (after 2262) stay date objects. Returns None

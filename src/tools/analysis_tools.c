@@ -148,6 +148,8 @@ tool_analyze_omop_data (mcp_call *call, json_t *args, void *userdata)
     analysis_type = json_string_value (type_json);
   if (analysis_type == NULL || !known_type (analysis_type))
     {
+      log_info ("tools", "analyze_omop_data rejected request=%s reason=\"unknown analysis type\"",
+                mcp_call_request_id (call));
       list_types (valid, sizeof valid);
       return analysis_failure (analysis_type, "Unknown analysis_type '%s'. Valid types: %s",
                                analysis_type ? analysis_type : "", valid);
@@ -158,7 +160,11 @@ tool_analyze_omop_data (mcp_call *call, json_t *args, void *userdata)
 
   sb = sandbox_pool_acquire (t->pool, id, &err);
   if (sb == NULL)
-    return analysis_failure (analysis_type, "%s", err.message);
+    {
+      log_info ("tools", "analyze_omop_data rejected request=%s sandbox=%s reason=\"%s\"",
+                mcp_call_request_id (call), id, err.message);
+      return analysis_failure (analysis_type, "%s", err.message);
+    }
   ret = python_execute (sb, t->settings, code, strlen (code), t->settings->default_timeout_ms,
                         mcp_call_cancel_fd (call), report_progress, call,
                         mcp_call_request_id (call), &result, &err);

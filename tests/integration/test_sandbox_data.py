@@ -17,8 +17,10 @@ import tempfile
 import textwrap
 import time
 import unittest
+import zipfile
 
 import omcp_client
+import pg_server
 from omcp_client import ServerTestCase
 
 try:
@@ -26,8 +28,12 @@ try:
 except ImportError:
     psycopg2 = None
 
-PG_BIN = pathlib.Path("/usr/lib/postgresql/15/bin")
-SYNTHEA_ZIP = pathlib.Path("/work/shared/omop/synthea27nj/Synthea27Nj_5.4.zip")
+SYNTHEA_ZIP = pathlib.Path(__file__).resolve().parents[3] / "shared" / "omop" / "synthea27nj" \
+    / "Synthea27Nj_5.4.zip"
+if not SYNTHEA_ZIP.exists():
+    SYNTHEA_ZIP = pathlib.Path("/work/shared/omop/synthea27nj/Synthea27Nj_5.4.zip")
+
+ANALYSIS_TYPES = ("basic", "demographics", "conditions", "drugs", "measurements", "visits")
 
 # A small CDM written identically into both backends. Types follow the
 # product's DDL: dates are ISO text on SQLite and date or timestamp on
@@ -129,125 +135,54 @@ def write_sqlite_cdm(path):
     os.chmod(path, 0o644)
 
 
-def run_as_postgres(argv, **kwargs):
-    """Run ARGV as the postgres user; fail with its output."""
-    result = subprocess.run(["runuser", "-u", "postgres", "--", *argv], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, **kwargs)
-    if result.returncode != 0:
-        raise AssertionError(f"{argv[0]} failed with exit code {result.returncode}:\n"
-                             + result.stdout)
-    return result
-
-
-class LocalPostgres:
-    """A PostgreSQL 15 server owned by this test: a cluster in a temporary
-    directory, listening only on a Unix socket in that directory (no TCP),
-    with an owner role that may write and a read-only role."""
+class SampleServer:
+    """The test PostgreSQL server (pg_server: a Unix socket in a temporary
+    directory, no TCP) holding the sample CDM."""
 
     def __init__(self):
-        self.root = pathlib.Path(tempfile.mkdtemp(prefix="omcp-pg-"))
-        self.data = self.root / "data"
-        self.socket_dir = self.root / "socket"
-        self.port = "5432"
-        self.database = "omop"
-        self.schema = "omop_cdm"
-        self.owner = "omop_owner"
-        self.owner_password = secrets.token_hex(12)
-        self.reader = "omop_reader"
-        self.reader_password = "rd-" + secrets.token_hex(16)
-        self.started = False
-        try:
-            self._start()
-        except BaseException:
-            self.stop()
-            raise
-
-    def _start(self):
-        # Sandboxes run as other unprivileged users: they need to search the
-        # socket directory, and PostgreSQL makes the socket itself 0777.
-        os.chmod(self.root, 0o755)
-        self.socket_dir.mkdir(mode=0o755)
-        self.data.mkdir(mode=0o700)
-        shutil.chown(self.socket_dir, "postgres", "postgres")
-        shutil.chown(self.data, "postgres", "postgres")
-        run_as_postgres([str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres",
-                         "--auth-local=peer", "--auth-host=reject", "-E", "UTF8",
-                         "--locale=C.UTF-8"])
-        (self.data / "pg_hba.conf").write_text(
-            "local all postgres peer\nlocal all all scram-sha-256\n")
-        run_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-w", "-l",
-                         str(self.data / "server.log"), "-o",
-                         f"-c listen_addresses='' -c unix_socket_directories='{self.socket_dir}' "
-                         f"-p {self.port}", "start"], cwd="/")
-        self.started = True
-        self.psql(f"CREATE ROLE {self.owner} LOGIN PASSWORD '{self.owner_password}'")
-        self.psql(f"CREATE ROLE {self.reader} LOGIN PASSWORD '{self.reader_password}'")
-        self.psql(f"CREATE DATABASE {self.database} OWNER {self.owner}")
-        self.psql(f"REVOKE CREATE ON SCHEMA public FROM PUBLIC; "
-                  f"CREATE SCHEMA {self.schema} AUTHORIZATION {self.owner}", self.database)
-
-    def psql(self, sql, database="postgres"):
-        return run_as_postgres(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h",
-                                str(self.socket_dir), "-p", self.port, "-d", database, "-c",
-                                sql], cwd="/")
-
-    def grant_reader(self):
-        """Let the read-only role read every table of the CDM schema."""
-        self.psql(f"GRANT CONNECT ON DATABASE {self.database} TO {self.reader}; "
-                  f"GRANT USAGE ON SCHEMA {self.schema} TO {self.reader}; "
-                  f"GRANT SELECT ON ALL TABLES IN SCHEMA {self.schema} TO {self.reader}",
-                  self.database)
+        self.server = pg_server.PostgresServer().start()
+        self.socket_dir = self.server.socket_dir
+        self.reader_password = self.server.reader_password
 
     def connect_owner(self):
-        return psycopg2.connect(host=str(self.socket_dir), port=self.port, dbname=self.database,
-                                user=self.owner, password=self.owner_password)
+        return psycopg2.connect(host=self.socket_dir, port=pg_server.PORT,
+                                dbname=pg_server.DATABASE, user=self.server.superuser,
+                                password=self.server.superuser_password)
 
     def write_sample_cdm(self):
         connection = self.connect_owner()
         with connection, connection.cursor() as cursor:
             for table, columns in TABLES.items():
-                cursor.execute(f"CREATE TABLE {self.schema}.{table} ("
+                cursor.execute(f"CREATE TABLE {pg_server.SCHEMA}.{table} ("
                                + ", ".join(f"{name} {pg}" for name, _, pg in columns)
                                + f", PRIMARY KEY ({columns[0][0]}))")
                 marks = ", ".join("%s" for _ in columns)
-                cursor.executemany(f"INSERT INTO {self.schema}.{table} VALUES ({marks})",
+                cursor.executemany(f"INSERT INTO {pg_server.SCHEMA}.{table} VALUES ({marks})",
                                    sample_rows()[table])
+            # A second CDM schema with another name and two persons.
+            cursor.execute("CREATE SCHEMA cdm_other")
+            cursor.execute("CREATE TABLE cdm_other.person AS SELECT * FROM "
+                           f"{pg_server.SCHEMA}.person WHERE person_id <= 2")
+            cursor.execute(f"GRANT USAGE ON SCHEMA cdm_other TO {pg_server.READER_ROLE}; "
+                           f"GRANT SELECT ON cdm_other.person TO {pg_server.READER_ROLE}")
         connection.close()
-        self.grant_reader()
 
-    def server_env(self, user=None, password=None):
-        return {
-            "DB_BACKEND": "postgresql",
-            "DB_HOST": str(self.socket_dir),
-            "DB_PORT": self.port,
-            "DB_NAME": self.database,
-            "DB_USER": user or self.reader,
-            "DB_PASSWORD": password or self.reader_password,
-            "DB_SCHEMA": self.schema,
-        }
+    def server_env(self, password=None):
+        """The DB_* variables of omcp as the read-only role."""
+        env = self.server.environment(reader=True)
+        if password is not None:
+            env["DB_PASSWORD"] = password
+        return env
 
     def stop(self):
-        if self.started:
-            run_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate",
-                             "-w", "stop"], cwd="/")
-            self.started = False
-        shutil.rmtree(self.root, ignore_errors=True)
+        self.server.stop()
 
 
 def postgres_missing():
     """Return why a PostgreSQL server cannot be started here, or None."""
     if psycopg2 is None:
         return "python3-psycopg2 is not installed"
-    if not (PG_BIN / "initdb").exists():
-        return f"PostgreSQL 15 is not installed ({PG_BIN}/initdb is missing)"
-    if shutil.which("runuser") is None:
-        return "runuser is missing"
-    try:
-        import pwd
-        pwd.getpwnam("postgres")
-    except KeyError:
-        return "there is no postgres user"
-    return None
+    return pg_server.missing_reason()
 
 
 # Code run in sandboxes. Each prints one JSON document last.
@@ -292,8 +227,8 @@ QUERIES_CODE = textwrap.dedent("""
     print(json.dumps(out))
 """)
 
-# Every way this code knows to change the database. Each attempt records
-# the error it met, or "CHANGED" when it succeeded.
+# Attempts to change the database from a sandbox. Each records the error it
+# met, or "CHANGED" when it succeeded.
 WRITE_ATTEMPTS_CODE = textwrap.dedent("""
     import json, os, omop
     attempts = {}
@@ -376,6 +311,51 @@ NETWORK_CODE = textwrap.dedent("""
 """)
 
 
+def load_omop_module():
+    """Import python/omop.py from the source tree, as the bootstrap would."""
+    source = omcp_client.REPO_ROOT / "python" / "omop.py"
+    namespace = {"__name__": "omop"}
+    exec(compile(source.read_text(), str(source), "exec"), namespace)
+    return namespace
+
+
+class PlaceholderTranslationTest(unittest.TestCase):
+    """The rewrite of ? and :name placeholders for psycopg2."""
+
+    def translate(self, sql, named=False, schema="omop_cdm"):
+        return load_omop_module()["_translate_postgresql"](sql, named, schema)
+
+    def test_positional(self):
+        self.assertEqual(self.translate("SELECT a FROM t WHERE b = ? AND c LIKE 'x?%' AND d = ?"),
+                         "SELECT a FROM t WHERE b = %s AND c LIKE 'x?%%' AND d = %s")
+
+    def test_named_and_casts(self):
+        self.assertEqual(self.translate("SELECT x::int, y FROM t WHERE a = :a_1 AND b = :b",
+                                        named=True),
+                         "SELECT x::int, y FROM t WHERE a = %(a_1)s AND b = %(b)s")
+
+    def test_percent_outside_strings(self):
+        self.assertEqual(self.translate("SELECT a % 2, '100%' FROM t"),
+                         "SELECT a %% 2, '100%%' FROM t")
+
+    def test_quotes_and_comments_kept(self):
+        self.assertEqual(self.translate("SELECT 'it''s ?', \"we?ird\" -- why?\nFROM t /* ? */"),
+                         "SELECT 'it''s ?', \"we?ird\" -- why?\nFROM t /* ? */")
+
+    def test_schema_renamed(self):
+        self.assertEqual(self.translate("SELECT * FROM omop_cdm.person p JOIN OMOP_CDM.concept c "
+                                        "ON 'omop_cdm.x' = omop_cdm_y.z", schema="cdm"),
+                         "SELECT * FROM \"cdm\".person p JOIN \"cdm\".concept c "
+                         "ON 'omop_cdm.x' = omop_cdm_y.z")
+
+    def test_parameters_of_other_types(self):
+        module = load_omop_module()
+        self.assertEqual(module["_bind"]([1, "a"]), ([1, "a"], False))
+        self.assertEqual(module["_bind"]({"a": 1}), ({"a": 1}, True))
+        with self.assertRaises(TypeError):
+            module["_bind"]("SELECT")
+
+
 class DataAccessCase(ServerTestCase):
     """Shared checks, run against one backend by each subclass."""
 
@@ -386,8 +366,7 @@ class DataAccessCase(ServerTestCase):
     def analyses(self, server):
         sandbox_id = self.new_sandbox(server)
         out = {}
-        for analysis_type in ("basic", "demographics", "conditions", "drugs", "measurements",
-                              "visits"):
+        for analysis_type in ANALYSIS_TYPES:
             result = server.call_tool("analyze_omop_data", {"sandbox_id": sandbox_id,
                                                             "analysis_type": analysis_type})
             self.assertIs(result.get("success"), True, f"{analysis_type}: {result!r}")
@@ -511,7 +490,7 @@ class SqliteDataTest(DataAccessCase):
         self.assertEqual(out, {"inet": 1, "inet6": 1}, "AF_INET sockets must fail with EPERM")
 
     def test_in_place_write_reaches_sandbox(self):
-        # The bind holds the file's inode, so loaders must write in place.
+        # The bind keeps the file's inode, so loaders must write in place.
         server = self.start()
         sandbox_id = self.new_sandbox(server)
         count = "import omop\nprint(int(omop.query('SELECT COUNT(*) AS n FROM omop_cdm.concept')['n'][0]))"
@@ -604,7 +583,7 @@ class PostgresDataTest(DataAccessCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.pg = LocalPostgres()
+        cls.pg = SampleServer()
         cls.addClassCleanup(cls.pg.stop)
         cls.pg.write_sample_cdm()
 
@@ -652,6 +631,22 @@ class PostgresDataTest(DataAccessCase):
             self.assertEqual(cursor.fetchone(), (13, 1945))
         connection.close()
 
+    def test_other_schema_name(self):
+        env = self.pg.server_env()
+        env["DB_SCHEMA"] = "cdm_other"
+        server = self.start_server(env=env)
+        sandbox_id = self.new_sandbox(server)
+        out = self.run_json(server, sandbox_id, textwrap.dedent("""
+            import json, omop
+            print(json.dumps([
+                int(omop.query("SELECT COUNT(*) AS n FROM omop_cdm.person")["n"][0]),
+                int(omop.query("SELECT COUNT(*) AS n FROM person")["n"][0]),
+                omop.query("SELECT 'omop_cdm.person' AS t, \\"omop_cdm\\" AS q FROM "
+                           "(SELECT 1 AS omop_cdm) s")[["t", "q"]].values.tolist()[0],
+                omop.tables()]))
+        """))
+        self.assertEqual(out, [2, 2, ["omop_cdm.person", 1], ["person"]])
+
     def test_no_network(self):
         server = self.start_server(env=self.pg.server_env())
         sandbox_id = self.new_sandbox(server)
@@ -688,7 +683,7 @@ class PostgresDataTest(DataAccessCase):
         first, second = self.new_sandbox(server), self.new_sandbox(server)
 
         # The execution's own environment has them, and nothing else does:
-        # not the command line, not a file the sandbox sees.
+        # not the command line, not a file visible in the sandbox.
         inside = self.run_json(server, first, textwrap.dedent(f"""
             import json, os
             secret = os.environ["OMOP_DB_PASSWORD"]
@@ -752,7 +747,7 @@ class PostgresDataTest(DataAccessCase):
                                      "print(os.path.exists('/sandbox/leak'))")["output"],
                          "False\n")
 
-        # Another sandbox sees none of this sandbox's processes.
+        # None of this sandbox's processes is visible in another sandbox.
         running = server.start_tool_call("execute_python_code", {
             "sandbox_id": first,
             "code": f"import time\nmarker = {omcp_client.marker_literal(marker)}\n"
@@ -770,6 +765,116 @@ class PostgresDataTest(DataAccessCase):
         self.assertNotIn(password, server.stderr_text())
         server.close()
         self.assertNotIn(password, server.stderr_text())
+
+
+# Queries over Synthea27Nj whose results must be equal on both backends.
+SYNTHEA_CODE = textwrap.dedent("""
+    import json, omop
+    def show(frame):
+        return {"columns": list(frame.columns), "dtypes": [str(t) for t in frame.dtypes],
+                "rows": json.loads(frame.to_json(orient="values", date_format="iso"))}
+    out = {}
+    out["person"] = show(omop.table("person"))
+    out["first_measurements"] = show(omop.query(
+        "SELECT m.measurement_id, m.person_id, m.measurement_concept_id, m.measurement_date, "
+        "m.measurement_datetime, m.value_as_number, m.unit_source_value "
+        "FROM omop_cdm.measurement m ORDER BY m.measurement_id LIMIT 200"))
+    out["per_concept"] = show(omop.query(
+        "SELECT measurement_concept_id, COUNT(*) AS n, MIN(measurement_date) AS first_date, "
+        "MAX(measurement_date) AS last_date FROM omop_cdm.measurement "
+        "GROUP BY measurement_concept_id ORDER BY n DESC, measurement_concept_id"))
+    out["visits"] = show(omop.query(
+        "SELECT person_id, COUNT(*) AS visits FROM omop_cdm.visit_occurrence "
+        "WHERE visit_start_date >= :since GROUP BY person_id ORDER BY person_id",
+        {"since": "2015-01-01"}))
+    out["names"] = [omop.concept_name(c) for c in (9201, 9202, 8507)]
+    out["tables"] = omop.tables()
+    print(json.dumps(out))
+""")
+
+
+def omcp_command(env, *args, cwd=None):
+    """Run omcp ARGS with the DB_* variables ENV and return the completed process."""
+    full_env = omcp_client.base_environment("WARNING")
+    full_env.update(env)
+    return subprocess.run([str(omcp_client.omcp_binary()), *args], capture_output=True,
+                          text=True, env=full_env, cwd=cwd, timeout=600)
+
+
+@unittest.skipIf(omcp_client.skip_reason() or postgres_missing()
+                 or (not SYNTHEA_ZIP.exists() and f"{SYNTHEA_ZIP} is missing"),
+                 omcp_client.skip_reason() or postgres_missing()
+                 or f"{SYNTHEA_ZIP} is missing")
+class SyntheaTest(DataAccessCase):
+    """Synthea27Nj loaded by `omcp cdm load` into SQLite and PostgreSQL."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.directory = tempfile.mkdtemp(prefix="omcp-synthea-")
+        cls.addClassCleanup(shutil.rmtree, cls.directory, True)
+        cls.sqlite_env = {"DB_BACKEND": "sqlite",
+                          "DB_PATH": os.path.join(cls.directory, "cdm.sqlite")}
+        cls.pg = pg_server.PostgresServer().start()
+        cls.addClassCleanup(cls.pg.stop)
+        for env in (cls.sqlite_env, cls.pg.environment()):
+            for args in (("cdm", "init"), ("cdm", "load", str(SYNTHEA_ZIP))):
+                completed = omcp_command(env, *args)
+                if completed.returncode != 0:
+                    raise AssertionError(f"omcp {' '.join(args)} failed on "
+                                         f"{env['DB_BACKEND']}:\n{completed.stdout}"
+                                         f"{completed.stderr}")
+
+    def test_same_answers_on_both_backends(self):
+        lite = self.start_server(env=self.sqlite_env)
+        pg = self.start_server(env=self.pg.environment(reader=True))
+        lite_out = self.run_json(lite, self.new_sandbox(lite), SYNTHEA_CODE)
+        pg_out = self.run_json(pg, self.new_sandbox(pg), SYNTHEA_CODE)
+        self.assertEqual(len(lite_out["person"]["rows"]), 28)
+        # This export ships no gender concepts.
+        self.assertEqual(lite_out["names"], ["Inpatient Visit", "Outpatient Visit", None])
+        self.assertIn("datetime64[ns]", lite_out["first_measurements"]["dtypes"])
+        for key in lite_out:
+            self.assertEqual(lite_out[key], pg_out[key], key)
+
+        lite_analyses, pg_analyses = self.analyses(lite), self.analyses(pg)
+        for analyses in (lite_analyses, pg_analyses):
+            for result in analyses.values():
+                result.pop("backend")
+        for analysis_type in ANALYSIS_TYPES:
+            self.assertEqual(lite_analyses[analysis_type], pg_analyses[analysis_type],
+                             analysis_type)
+        self.assertEqual(lite_analyses["basic"]["tables"]["person"], 28)
+        self.assertEqual(lite_analyses["demographics"]["persons"], 28)
+        for analysis_type in ("conditions", "drugs", "measurements", "visits"):
+            top = lite_analyses[analysis_type]["top_concepts"]
+            self.assertTrue(0 < len(top) <= 20, analysis_type)
+            keys = [(-c["persons"], -c["records"], c["concept_id"]) for c in top]
+            self.assertEqual(keys, sorted(keys), f"{analysis_type} is not in order")
+
+    def test_loader_writes_in_place(self):
+        # Sandboxes hold the inode of DB_PATH: a reload must keep it.
+        path = pathlib.Path(self.directory) / "reload.sqlite"
+        shutil.copy(self.sqlite_env["DB_PATH"], path)
+        os.chmod(path, 0o644)
+        env = {"DB_BACKEND": "sqlite", "DB_PATH": str(path)}
+        server = self.start_server(env=env)
+        sandbox_id = self.new_sandbox(server)
+        count = ("import omop\nprint(int(omop.query('SELECT COUNT(*) AS n FROM "
+                 "omop_cdm.person')['n'][0]))")
+        self.assertEqual(self.run_ok(server, sandbox_id, count)["output"], "28\n")
+        inode = path.stat().st_ino
+
+        subset = pathlib.Path(self.directory) / "subset"
+        subset.mkdir()
+        with zipfile.ZipFile(SYNTHEA_ZIP) as archive:
+            member = next(n for n in archive.namelist()
+                          if n.rsplit("/", 1)[-1].lower() == "person.csv")
+            lines = archive.read(member).decode("utf-8-sig").splitlines(True)
+        (subset / "person.csv").write_text("".join(lines[:4]))
+        completed = omcp_command(env, "cdm", "load", str(subset))
+        self.assertEqual(completed.returncode, 0, completed.stdout + completed.stderr)
+        self.assertEqual(path.stat().st_ino, inode, "omcp cdm load replaced the file")
+        self.assertEqual(self.run_ok(server, sandbox_id, count)["output"], "3\n")
 
 
 if __name__ == "__main__":
