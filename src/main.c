@@ -394,7 +394,7 @@ display_progress (void *userdata, const char *table, int64_t rows, double elapse
   struct load_display *d = userdata;
   char rate[40] = "";
 
-  /* A rate over less than 10 ms says little. */
+  /* A rate measured over less than 10 ms is noise. */
   if (elapsed_s >= 0.01)
     snprintf (rate, sizeof rate, " %12.0f rows/s", (double) rows / elapsed_s);
   if (d->terminal)
@@ -485,7 +485,7 @@ command_cdm_load (const char *path)
           (long long) summary.rows_loaded, summary.files_loaded, summary.seconds,
           summary.seconds > 0 ? (double) summary.rows_loaded / summary.seconds : 0);
   if (ret < 0)
-    printf ("%zu files failed and loaded nothing (%lld rows rejected); see the messages above.\n",
+    printf ("%zu files failed and loaded nothing (rejected rows: %lld); see the messages above.\n",
             summary.files_failed, (long long) summary.rows_rejected);
   if (ret < 0 && summary.files_failed == 0)
     fprintf (stderr, "omcp: %s\n", err.message);

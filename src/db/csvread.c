@@ -1,5 +1,5 @@
 /* CSV reading on libcsv, fed one physical line at a time so that every
- * record knows the line where it starts. */
+ * record carries the line where it starts. */
 #include <string.h>
 
 #include "csvread.h"
@@ -53,16 +53,24 @@ on_record_end (int terminator, void *userdata)
   r->record_started = false;
 }
 
-/* True when the bytes are only what libcsv skips between records. */
+/* True when the bytes are only a line end, which libcsv skips between
+ * records. */
 static bool
 is_blank (const char *data, size_t n)
 {
   size_t i;
 
   for (i = 0; i < n; i++)
-    if (!strchr (" \t\r\n", data[i]) || data[i] == '\0')
+    if (data[i] != '\r' && data[i] != '\n')
       return false;
   return true;
+}
+
+static int
+no_space (unsigned char c)
+{
+  (void) c;
+  return 0;
 }
 
 void
@@ -73,6 +81,9 @@ csv_reader_init (struct csv_reader *reader, csv_record_fn on_record, void *userd
    * quote, is an error rather than a guess. */
   if (csv_init (&reader->parser, CSV_STRICT | CSV_STRICT_FINI) != 0)
     abort ();
+  /* Spaces and tabs belong to the field (RFC 4180); libcsv trims them from
+   * unquoted fields by default. */
+  csv_set_space_func (&reader->parser, no_space);
   reader->on_record = on_record;
   reader->userdata = userdata;
   reader->line = 1;

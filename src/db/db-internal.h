@@ -78,7 +78,8 @@ enum value_status
 
 /* Validate TEXT (LEN bytes) as a value of COLUMN and normalise it into
  * OUT, whose TEXT points into TEXT or NORM (at least 32 bytes). Empty text
- * is NULL. On VALUE_INVALID, REASON (256 bytes) says why. */
+ * is NULL. On VALUE_INVALID, REASON (256 bytes) receives
+ * the reason. */
 enum value_status cdm_value_parse (const struct cdm_column *column, const char *text, size_t len,
                                    char *norm, struct load_value *out, char *reason);
 

@@ -454,7 +454,7 @@ file_load_free (struct file_load *fl)
 }
 
 /* Load ENTRY into TABLE. Returns the rows loaded, or -1 when the file
- * loaded nothing; FL->error or the rejects say why. */
+ * loaded nothing; FL->error or the rejected rows give the reason. */
 static int64_t
 load_entry (db *conn, struct source *src, const struct source_entry *entry,
             const struct cdm_table *table, const struct load_callbacks *callbacks,

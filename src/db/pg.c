@@ -113,19 +113,23 @@ ensure_connected (struct db_pg *conn, omcp_error *err)
   if (PQstatus (conn->pq) != CONNECTION_OK)
     return omcp_error_set_kind (err, ECONNREFUSED, "PostgreSQL %s is not reachable: %s",
                                 conn->target, pg_message (conn->pq, NULL, message, sizeof message));
-  log_info ("conn", "reconnected to PostgreSQL %s", conn->target);
+  log_info ("db", "reconnected to PostgreSQL %s", conn->target);
   return 0;
 }
 
-/* Open a READ ONLY transaction with the statement deadline. */
+/* Open a READ ONLY transaction with the statement deadline. The SQL
+ * policy scans text as PostgreSQL does with standard_conforming_strings
+ * on, so the server must read backslashes in '...' the same way. */
 static int
 begin_read_only (struct db_pg *conn, omcp_error *err)
 {
-  char sql[96];
+  char sql[160];
 
   if (ensure_connected (conn, err) < 0)
     return -1;
-  snprintf (sql, sizeof sql, "BEGIN READ ONLY; SET LOCAL statement_timeout = %lld",
+  snprintf (sql, sizeof sql,
+            "BEGIN READ ONLY; SET LOCAL statement_timeout = %lld; "
+            "SET LOCAL standard_conforming_strings = on",
             (long long) conn->base.timeout_ms);
   return pg_command (conn, sql, "PostgreSQL: start a read-only transaction", err);
 }
@@ -493,39 +497,65 @@ flush_copy (db_bulk *bulk, omcp_error *err)
   return 0;
 }
 
-/* Append V in COPY text format: \N for NULL, backslash escapes for the
- * delimiter, line ends and backslash itself. */
+/* Write the LEN bytes of TEXT to OUT in COPY text format, escaping
+ * backslash, tab, newline and carriage return. OUT needs 2 * LEN bytes.
+ * Returns the bytes written. */
+static size_t
+copy_escape (char *out, const char *text, size_t len)
+{
+  size_t n = 0, i;
+
+  for (i = 0; i < len; i++)
+    {
+      char escape = 0;
+
+      switch (text[i])
+        {
+        case '\\':
+          escape = '\\';
+          break;
+        case '\t':
+          escape = 't';
+          break;
+        case '\n':
+          escape = 'n';
+          break;
+        case '\r':
+          escape = 'r';
+          break;
+        default:
+          break;
+        }
+      if (escape)
+        {
+          out[n++] = '\\';
+          out[n++] = escape;
+        }
+      else
+        out[n++] = text[i];
+    }
+  return n;
+}
+
+/* Append V and the separator END in COPY text format, with \N for NULL. */
 static int
 append_copy_value (db_bulk *bulk, const struct load_value *v, char end, omcp_error *err)
 {
-  /* Worst case: every byte escaped, plus the delimiter. */
+  /* Worst case: every byte escaped, plus the separator. */
   size_t need = v->null ? 3 : 2 * v->len + 1;
-  size_t i;
 
   if (bulk->len + need > COPY_BUFFER_BYTES && flush_copy (bulk, err) < 0)
     return -1;
   if (need > COPY_BUFFER_BYTES)
     {
       /* A value larger than the buffer goes out on its own. */
-      char *big = xmalloc (need);
-      size_t n = 0;
-      for (i = 0; i < v->len; i++)
-        {
-          char c = v->text[i];
-          if (c == '\\' || c == '\t' || c == '\n' || c == '\r')
-            {
-              big[n++] = '\\';
-              c = c == '\t' ? 't' : c == '\n' ? 'n' : c == '\r' ? 'r' : '\\';
-            }
-          big[n++] = c;
-        }
+      cleanup_free char *big = xmalloc (need);
+      size_t n = copy_escape (big, v->text, v->len);
+
       big[n++] = end;
       if (PQputCopyData (bulk->conn->pq, big, (int) n) != 1)
-        {
-          free (big);
-          return omcp_error_set_kind (err, EIO, "PostgreSQL: COPY failed");
-        }
-      free (big);
+        return omcp_error_set_kind (err, EIO, "PostgreSQL: COPY failed: %s",
+                                    PQerrorMessage (bulk->conn->pq));
       return 0;
     }
 
@@ -535,31 +565,7 @@ append_copy_value (db_bulk *bulk, const struct load_value *v, char end, omcp_err
       bulk->len += 2;
     }
   else
-    for (i = 0; i < v->len; i++)
-      {
-        char c = v->text[i];
-        switch (c)
-          {
-          case '\\':
-            bulk->buf[bulk->len++] = '\\';
-            break;
-          case '\t':
-            bulk->buf[bulk->len++] = '\\';
-            c = 't';
-            break;
-          case '\n':
-            bulk->buf[bulk->len++] = '\\';
-            c = 'n';
-            break;
-          case '\r':
-            bulk->buf[bulk->len++] = '\\';
-            c = 'r';
-            break;
-          default:
-            break;
-          }
-        bulk->buf[bulk->len++] = c;
-      }
+    bulk->len += copy_escape (bulk->buf + bulk->len, v->text, v->len);
   bulk->buf[bulk->len++] = end;
   return 0;
 }
@@ -723,7 +729,7 @@ db_pg_open (const struct db_config *config, bool read_only, db **out, omcp_error
   if (configure_session (conn, read_only, err) < 0)
     goto fail;
   if (strcmp (conn->base.schema, DB_CDM_SCHEMA) != 0)
-    log_warning ("conn", "DB_SCHEMA is %s: SQL that names " DB_CDM_SCHEMA ".<table> needs a "
+    log_warning ("db", "DB_SCHEMA is %s: SQL that names " DB_CDM_SCHEMA ".<table> needs a "
                        "schema of that name; unqualified table names use search_path",
                  conn->base.schema);
 

@@ -1,18 +1,20 @@
-/* The read-only SQL policy. Three layers, each enough on its own for some
- * attacks and together meant to leave no gap:
+/* The read-only SQL policy, in layers that each stop a query alone:
  *   - the token checks (PostgreSQL's scanner, through libpg_query), the
  *     same for both backends;
- *   - on PostgreSQL, the parse tree from the server's own grammar;
+ *   - the parse tree from PostgreSQL's grammar, on PostgreSQL always and on
+ *     SQLite whenever that grammar accepts the text;
  *   - on SQLite, SQLite's own parser: one prepared statement with no tail,
  *     sqlite3_stmt_readonly, and an authorizer.
  * The database connection adds the last layer itself: SQLite opened
- * read-only, PostgreSQL inside a READ ONLY transaction.
+ * read-only, PostgreSQL inside a READ ONLY transaction. Queries that only
+ * cost time, such as a huge generate_series, are left to the deadline.
  *
  * libpg_query keeps its memory contexts in thread-local storage and sets
- * them up on first use in each thread (version 15-4.0.0; pg_query_init is
- * a no-op kept for old callers), so these functions may run in several
- * threads at once. A thread's top context is freed when the thread ends;
- * MCP tool calls each run in their own thread, so nothing accumulates. */
+ * them up on first use in each thread (version 15-4.0.0, where
+ * pg_query_init is deprecated), so these functions may run in several
+ * threads at once. pg_query.h says a thread's top context is freed when
+ * the thread exits. MCP tool calls each run in their own thread, so
+ * nothing accumulates. */
 #include "policy.h"
 
 #include <ctype.h>
@@ -151,9 +153,10 @@ static const struct denied_function denied_functions[] = {
   { "query_table", false },
   { "getenv", false },
 
-  /* SQLite: extensions load native code; the shell's readfile, writefile,
-   * edit, fsdir and zipfile reach the file system; fts3_tokenizer with
-   * one argument hands out a pointer and with two installs one. */
+  /* SQLite: extensions load native code. The shell's readfile,
+   * writefile, edit, fsdir and zipfile reach the file system.
+   * fts3_tokenizer returns a tokenizer's pointer, or installs one when
+   * given two arguments. */
   { "load_extension", false },
   { "readfile", false },
   { "writefile", false },
@@ -253,7 +256,9 @@ check_tokens (const char *sql, PgQuery__ScanToken **tokens, size_t n, omcp_error
         }
     }
 
-  /* Parentheses may open a SELECT: (SELECT 1) UNION (SELECT 2). */
+  /* Parentheses may open a SELECT: (SELECT 1) UNION (SELECT 2). TABLE x
+   * and VALUES (...) read too, but agents have SELECT for that, and a
+   * short list of first words is easier to trust. */
   for (first = 0; first < n && tokens[first]->token == PG_QUERY__TOKEN__ASCII_40; first++)
     ;
   if (first == n
@@ -399,8 +404,8 @@ sql_policy_check_postgres (const char *sql, omcp_error *err)
 
 /* ---- SQLite ---- */
 
-/* PRAGMAs that only read the schema. A PRAGMA statement asks the
- * authorizer with SQLITE_PRAGMA; a table-valued pragma such as
+/* PRAGMAs that only read the schema. A PRAGMA statement calls the
+ * authorizer with SQLITE_PRAGMA, but a table-valued pragma such as
  * pragma_table_info('person') only reads a virtual table of that name. */
 static const char *const schema_pragmas[] = {
   "table_info", "table_xinfo", "table_list", "index_list", "index_info", "index_xinfo",

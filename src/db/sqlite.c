@@ -51,7 +51,9 @@ file_uri (const char *path, const char *mode)
   char *uri = xmalloc (3 * len + 32);
   char *p = uri;
 
-  p += sprintf (p, "file:");
+  /* An empty authority ("file://" before an absolute path) keeps a path
+   * that starts with "//" from being read as a host name. */
+  p += sprintf (p, path[0] == '/' ? "file://" : "file:");
   for (; *path; path++)
     {
       unsigned char c = (unsigned char) *path;
@@ -158,56 +160,13 @@ bind_params (struct db_sqlite *conn, sqlite3_stmt *stmt, const struct db_value *
   return 0;
 }
 
-/* True when TAIL is empty but for white space and at most one semicolon. */
-static bool
-tail_is_empty (const char *tail)
-{
-  bool semicolon = false;
-
-  for (; *tail; tail++)
-    {
-      if (*tail == ';' && !semicolon)
-        semicolon = true;
-      else if (!strchr (" \t\r\n\f\v", *tail))
-        return false;
-    }
-  return true;
-}
-
-/* Prepare SQL under the policy's authorizer: exactly one statement, which
- * must be read-only. */
+/* Prepare SQL under the read-only policy: the token and PostgreSQL tree
+ * checks, then SQLite's parser with the authorizer, one statement and
+ * sqlite3_stmt_readonly. */
 static int
 prepare_read_only (struct db_sqlite *conn, const char *sql, sqlite3_stmt **out, omcp_error *err)
 {
-  sqlite3_stmt *stmt = NULL;
-  const char *tail = NULL;
-  int rc;
-
-  if (sql_policy_check_text (sql, err) < 0)
-    return -1;
-  sqlite3_set_authorizer (conn->handle, sql_policy_sqlite_authorizer, NULL);
-  rc = sqlite3_prepare_v3 (conn->handle, sql, -1, 0, &stmt, &tail);
-  if (rc == SQLITE_AUTH)
-    {
-      sqlite3_finalize (stmt);
-      return omcp_error_set_kind (err, EACCES, "%s: %s", SQL_POLICY_REFUSAL,
-                                  sqlite3_errmsg (conn->handle));
-    }
-  if (rc != SQLITE_OK)
-    {
-      sqlite3_finalize (stmt);
-      return sqlite_error (conn, EINVAL, "SQLite rejected the query", err);
-    }
-  if (stmt == NULL || !tail_is_empty (tail) || !sqlite3_stmt_readonly (stmt))
-    {
-      sqlite3_finalize (stmt);
-      return omcp_error_set_kind (err, EACCES, "%s: %s", SQL_POLICY_REFUSAL,
-                                  stmt == NULL ? "the query is empty"
-                                  : !tail_is_empty (tail) ? "only one statement may be given"
-                                                          : "the statement would write");
-    }
-  *out = stmt;
-  return 0;
+  return sql_policy_sqlite_prepare (conn->handle, sql, out, err);
 }
 
 static int
@@ -564,6 +523,16 @@ db_sqlite_open (const struct db_config *config, bool read_only, db **out, omcp_e
     {
       omcp_error_set_kind (err, EIO, "SQLite: %s is not a usable database: %s", config->path,
                            sqlite3_errmsg (conn->handle));
+      goto fail;
+    }
+  /* A load keeps a whole table's new pages in one transaction: with the
+   * default 2 MiB cache they would spill to the file halfway. */
+  if (!read_only
+      && sqlite3_exec (conn->handle, "PRAGMA " DB_CDM_SCHEMA ".cache_size = -262144", NULL, NULL,
+                       NULL)
+           != SQLITE_OK)
+    {
+      sqlite_error (conn, EIO, "SQLite: set cache_size", err);
       goto fail;
     }
   if (read_only && sqlite3_exec (conn->handle, "PRAGMA query_only = ON", NULL, NULL, NULL) != SQLITE_OK)

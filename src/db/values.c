@@ -44,8 +44,8 @@ parse_date (const char *s, int *year, int *month, int *day)
          && *day <= days_in_month (*year, *month);
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date, and back (the
- * civil-from-days algorithm of H. Hinnant's date library). */
+/* Days since 1970-01-01 of a proleptic Gregorian date, and back, counting
+ * in 400-year eras of 146097 days so that leap years need no loop. */
 static int64_t
 days_from_civil (int y, int m, int d)
 {

@@ -14,8 +14,8 @@ struct data_tools
 {
   const struct data_tools_settings *settings;
   /* Serialises every use of CONN, which is not thread-safe. A slow query
-   * therefore delays the other data tools, at most by QUERY_TIMEOUT_MS,
-   * but never the sandbox tools. */
+   * therefore delays the data tool calls behind it, each query by at most
+   * QUERY_TIMEOUT_MS, but never the sandbox tools. */
   pthread_mutex_t lock;
   db *conn;   /* NULL until the first call, and after a connection error */
 };

@@ -6,6 +6,7 @@ typed rows and cannot write."""
 
 import csv
 import errno
+import hashlib
 import io
 import json
 import os
@@ -20,10 +21,19 @@ import zipfile
 import omcp_client
 import pg_server
 
-SYNTHEA_ZIP = pathlib.Path(__file__).resolve().parents[3] / "shared" / "omop" / "synthea27nj" \
-    / "Synthea27Nj_5.4.zip"
-if not SYNTHEA_ZIP.exists():
-    SYNTHEA_ZIP = pathlib.Path("/work/shared/omop/synthea27nj/Synthea27Nj_5.4.zip")
+def find_synthea_zip():
+    """Return the Synthea27Nj export beside the repository (or beside the
+    directory of a git worktree), or OMCP_SYNTHEA_ZIP when set."""
+    if os.environ.get("OMCP_SYNTHEA_ZIP"):
+        return pathlib.Path(os.environ["OMCP_SYNTHEA_ZIP"])
+    relative = pathlib.Path("shared", "omop", "synthea27nj", "Synthea27Nj_5.4.zip")
+    for base in omcp_client.REPO_ROOT.parents[:2]:
+        if (base / relative).exists():
+            return base / relative
+    return omcp_client.REPO_ROOT.parent / relative
+
+
+SYNTHEA_ZIP = find_synthea_zip()
 
 
 def csv_record_counts(zip_path):
@@ -447,6 +457,23 @@ class PostgresLoad(CdmCommand):
                          "SELECT care_site_id, care_site_name, care_site_source_value "
                          "FROM omop_cdm.care_site ORDER BY 1")
         self.assertEqual(result["rows"], [[1, value, None], [2, None, '""']])
+
+    def test_text_larger_than_copy_buffer(self):
+        directory = tempfile.mkdtemp(dir=omcp_client.LOG_DIR)
+        text = ("x\\y\t" * 100000)[:400000]
+        with open(os.path.join(directory, "note.csv"), "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["note_id", "person_id", "note_date", "note_type_concept_id",
+                             "note_class_concept_id", "note_title", "note_text",
+                             "encoding_concept_id", "language_concept_id"])
+            writer.writerow([1, 1, "2020-01-01", 0, 0, "big", text, 0, 0])
+            writer.writerow([2, 1, "2020-01-02", 0, 0, "small", "s", 0, 0])
+        completed = self.omcp(self.writer, "cdm", "load", directory)
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        out = self.server.psql("SELECT length(note_text), md5(note_text) FROM omop_cdm.note "
+                               "ORDER BY note_id")
+        self.assertEqual(out.split(), [f"{len(text)}|{hashlib.md5(text.encode()).hexdigest()}",
+                                       "1|03c7c0ace395d80182db07ae2c30f034"])
 
 
 @unittest.skipIf(omcp_client.skip_reason(need_root=True), omcp_client.skip_reason(need_root=True))

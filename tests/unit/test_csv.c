@@ -119,6 +119,19 @@ csv_empty_fields_have_length_zero (void **state)
 }
 
 static void
+csv_keeps_spaces_and_tabs (void **state)
+{
+  struct collected c = { 0 };
+  omcp_error err;
+
+  (void) state;
+  assert_int_equal (parse ("a,b\n  x ,\ty\t\n", 0, &c, &err), 0);
+  assert_int_equal (c.n_records, 2);
+  assert_string_equal (c.fields[1][0], "  x ");
+  assert_string_equal (c.fields[1][1], "\ty\t");
+}
+
+static void
 csv_malformed_quote_names_line (void **state)
 {
   struct collected c = { 0 };
@@ -310,6 +323,7 @@ main (void)
     cmocka_unit_test (csv_quotes_commas_newlines),
     cmocka_unit_test (csv_bom_crlf_blank_lines),
     cmocka_unit_test (csv_empty_fields_have_length_zero),
+    cmocka_unit_test (csv_keeps_spaces_and_tabs),
     cmocka_unit_test (csv_malformed_quote_names_line),
     cmocka_unit_test (csv_unterminated_quote_fails),
     cmocka_unit_test (csv_callback_stops_reader),

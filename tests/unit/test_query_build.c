@@ -146,7 +146,12 @@ limit_clamping (void **state)
   /* The default and the maximum are limits too. */
   assert_int_equal (query_clamp_limit (NULL, 5000, 1000), 1000);
   assert_int_equal (query_clamp_limit (NULL, 0, 1000), 1);
-  assert_int_equal (query_clamp_limit (json_integer (10), 100, 0), 1);
+  {
+    json_t *ten = json_integer (10);
+
+    assert_int_equal (query_clamp_limit (ten, 100, 0), 1);
+    json_decref (ten);
+  }
 }
 
 static void
