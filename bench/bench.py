@@ -153,6 +153,19 @@ def machine_description():
     return "%s, %d cores, Linux %s, %s" % (cpu, os.cpu_count(), platform.release(),
                                            platform.python_implementation())
 
+def find_synthea_zip():
+    """Return $OMCP_SYNTHEA_ZIP, or the Synthea27Nj export beside the
+    repository or beside the directory of a git worktree, as the tests
+    find it."""
+    if os.environ.get("OMCP_SYNTHEA_ZIP"):
+        return os.environ["OMCP_SYNTHEA_ZIP"]
+    relative = os.path.join("shared", "omop", "synthea27nj", "Synthea27Nj_5.4.zip")
+    for base in (os.path.dirname(REPOSITORY), os.path.dirname(os.path.dirname(REPOSITORY))):
+        if os.path.exists(os.path.join(base, relative)):
+            return os.path.join(base, relative)
+    return os.path.join(os.path.dirname(REPOSITORY), relative)
+
+
 def timed(fn):
     start = time.perf_counter()
     fn()
@@ -303,13 +316,10 @@ def main():
     parser.add_argument("--idle", type=int, default=50, help="idle sandboxes for the memory figure")
     parser.add_argument("--query-repetitions", type=int, default=500,
                         help="repetitions of each CDM query")
-    parser.add_argument("--synthea", default=os.environ.get(
-                            "OMCP_SYNTHEA_ZIP", os.path.join(REPOSITORY, "..", "shared", "omop",
-                                                             "synthea27nj",
-                                                             "Synthea27Nj_5.4.zip")),
+    parser.add_argument("--synthea", default=find_synthea_zip(),
                         help="the Synthea27Nj OMOP CDM v5.4 .zip to time the loader with "
-                             "(default $OMCP_SYNTHEA_ZIP, or ../shared/omop/synthea27nj/ "
-                             "beside the repository)")
+                             "(default $OMCP_SYNTHEA_ZIP, or shared/omop/synthea27nj/ beside "
+                             "the repository or beside a worktree's directory)")
     parser.add_argument("--only", choices=["sandbox", "data"],
                         help="run only the sandbox or only the CDM data benchmark")
     args = parser.parse_args()
