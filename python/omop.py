@@ -77,6 +77,17 @@ def backend():
 # Connections
 
 
+def _sqlite_wal_mode(path):
+    """Return True when the SQLite file PATH is in WAL mode: bytes 18 and 19
+    of its header, the read and write format versions, are 2."""
+    try:
+        with open(path, "rb") as f:
+            header = f.read(20)
+    except OSError:
+        return False
+    return len(header) == 20 and header[18] == 2 and header[19] == 2
+
+
 def _connect_sqlite():
     import sqlite3
 
@@ -93,10 +104,13 @@ def _connect_sqlite():
     # attached read-only, so omop_cdm.<table> names the CDM as on
     # PostgreSQL. Without immutable=1 SQLite takes shared locks, so a reader
     # waits for a load that is committing rather than read it half-written.
+    # A database in WAL mode needs its -wal and -shm files, which are not in
+    # the sandbox. Opened as immutable, it reads as of its last checkpoint.
+    options = "mode=ro&immutable=1" if _sqlite_wal_mode(path) else "mode=ro"
     connection = sqlite3.connect(":memory:", uri=True, timeout=30, check_same_thread=False)
     try:
         connection.execute(f"ATTACH DATABASE ? AS {CDM_SCHEMA}",
-                           ("file:" + path + "?mode=ro",))
+                           ("file:" + path + "?" + options,))
     except sqlite3.Error as error:
         connection.close()
         raise Error(f"Cannot open the CDM database {path}: {error}") from None
@@ -111,6 +125,11 @@ def _connect_postgresql():
                     "reached over TCP, and sandboxes have no network. Set DB_HOST to the "
                     "directory of the server's Unix socket so that sandboxes can query it, or "
                     "use the query tools (query_omop_table, Select_Query).")
+    if not os.path.isdir(host):
+        raise Error(f"Cannot connect to the CDM database: the PostgreSQL socket directory was "
+                    f"not bound into this sandbox at {host}, because the server found no "
+                    "socket in DB_HOST when it started (its log says why). Start PostgreSQL "
+                    "before omcp.")
     try:
         import psycopg2
         import psycopg2.extensions

@@ -94,7 +94,7 @@ audit_start (struct audit *a, const struct data_tools *t, int64_t row_limit)
   a->row_limit = row_limit;
 }
 
-/* Log the audit record and return it as JSON. Neither holds the SQL text,
+/* Log the audit record and return it as JSON. Neither contains the SQL text,
  * a parameter or a row. OUTCOME is "ok", or the kind of failure. */
 static json_t *
 audit_finish (const struct audit *a, const char *tool, mcp_call *call, const char *outcome,

@@ -1,7 +1,8 @@
-/* How code in a sandbox reaches the CDM: a read-only bind of the SQLite
- * file or of the PostgreSQL Unix socket directory, and the OMOP_DB_*
- * environment variables that the omop module reads. The sandbox's network
+/* Data access from sandboxes: a read-only bind of the SQLite file or of
+ * the PostgreSQL Unix socket directory, and the OMOP_DB_* environment
+ * variables that the omop module reads. The sandbox's network
  * namespace stays empty either way. */
+#include <fcntl.h>
 #include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -17,8 +18,8 @@ env_add (char **env, size_t *n, const char *name, const char *value)
   env[(*n)++] = xasprintf ("%s=%s", name, value);
 }
 
-/* DB->path made absolute against the working directory, without resolving
- * links: the bind opens the path for each new sandbox. */
+/* PATH made absolute against the working directory, without resolving
+ * links: the bind opens the path again for each new sandbox. */
 static char *
 absolute_path (const char *path, omcp_error *err)
 {
@@ -32,6 +33,19 @@ absolute_path (const char *path, omcp_error *err)
       return NULL;
     }
   return xasprintf ("%s/%s", strcmp (cwd, "/") == 0 ? "" : cwd, path);
+}
+
+/* True when the SQLite file PATH is in WAL mode: bytes 18 and 19 of its
+ * header, the read and write format versions, are 2. */
+static bool
+sqlite_wal_mode (const char *path)
+{
+  unsigned char header[20];
+  cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+  if (fd < 0 || pread (fd, header, sizeof header, 0) != (ssize_t) sizeof header)
+    return false;
+  return header[18] == 2 && header[19] == 2;
 }
 
 /* Bind only a regular file, never its directory, which may hold .env and
@@ -54,7 +68,11 @@ prepare_sqlite (struct sandbox_data_access *access, char **env, size_t *n)
                    access->host_path);
       return;
     }
-  else if (geteuid () == 0 && !(st.st_mode & S_IROTH))
+  else if (sqlite_wal_mode (access->host_path))
+    log_warning ("tools", "DB_PATH %s is in WAL mode: sandboxes see only the file itself, so "
+                 "they read the CDM as of its last checkpoint; switch it to journal_mode=DELETE",
+                 access->host_path);
+  if (geteuid () == 0 && stat (access->host_path, &st) == 0 && !(st.st_mode & S_IROTH))
     log_warning ("tools", "DB_PATH %s is not readable by other users (mode %04o): sandboxes, "
                  "which run as unprivileged users, cannot read it; run chmod o+r on it",
                  access->host_path, (unsigned) (st.st_mode & 07777));
@@ -72,39 +90,43 @@ prepare_sqlite (struct sandbox_data_access *access, char **env, size_t *n)
 
 /* Sandboxes have no network, so only a server listening on a Unix socket
  * is reachable: its directory is bound read-only (connecting to a socket
- * needs no write access to the mount). With a TCP host the password stays
- * out of the sandboxes, since they could not use it. */
+ * needs no write access to the mount). The user and password reach the
+ * sandboxes only with that bind, because without it they could not use
+ * them. */
 static void
-prepare_postgresql (const struct db_config *database, struct sandbox_data_access *access, char **env,
-                    size_t *n)
+prepare_postgresql (const struct db_config *database, struct sandbox_data_access *access,
+                    char **env, size_t *n)
 {
+  cleanup_free char *socket_path = NULL;
   struct stat st;
   bool socket_dir = database->host && database->host[0] == '/';
 
   env_add (env, n, "OMOP_DB_PORT", database->port ? database->port : "");
   env_add (env, n, "OMOP_DB_NAME", database->name ? database->name : "");
-  env_add (env, n, "OMOP_DB_SCHEMA", database->schema && database->schema[0] ? database->schema : DB_CDM_SCHEMA);
+  env_add (env, n, "OMOP_DB_SCHEMA",
+           database->schema && database->schema[0] ? database->schema : DB_CDM_SCHEMA);
   if (!socket_dir)
     {
       env_add (env, n, "OMOP_DB_HOST", database->host ? database->host : "");
       log_info ("tools", "PostgreSQL host %s is reached over TCP, which sandboxes cannot use: "
                 "the omop module in sandboxes reports this; set DB_HOST to the server's Unix "
-                "socket directory to query the CDM from sandboxes", database->host ? database->host : "");
+                "socket directory to query the CDM from sandboxes",
+                database->host ? database->host : "");
       return;
     }
 
   env_add (env, n, "OMOP_DB_HOST", SANDBOX_CDM_SOCKET_DIR);
-  env_add (env, n, "OMOP_DB_USER", database->user ? database->user : "");
-  env_add (env, n, "OMOP_DB_PASSWORD", database->password ? database->password : "");
+
+  /* The whole directory is bound, so it must be the socket's: a DB_HOST of
+   * / or /home by mistake would show that tree to every sandbox. */
   access->host_path = xstrdup (database->host);
-  if (stat (access->host_path, &st) < 0)
-    log_warning ("tools", "DB_HOST %s does not exist yet (%s): sandboxes created before it exists "
-                 "cannot reach the CDM", access->host_path, strerror (errno));
-  else if (!S_ISDIR (st.st_mode))
+  socket_path = xasprintf ("%s/.s.PGSQL.%s", access->host_path,
+                           database->port && database->port[0] ? database->port : "5432");
+  if (stat (socket_path, &st) < 0 || !S_ISSOCK (st.st_mode))
     {
-      log_warning ("tools", "DB_HOST %s starts with / but is not a directory: sandboxes cannot "
-                   "reach the CDM; set it to the directory of the server's Unix socket",
-                   access->host_path);
+      log_warning ("tools", "DB_HOST %s has no PostgreSQL socket %s: sandboxes get no access to "
+                   "the CDM; start PostgreSQL before omcp, or set DB_HOST to its socket "
+                   "directory", access->host_path, socket_path);
       return;
     }
   access->bind = (struct sandbox_bind) {
@@ -113,6 +135,8 @@ prepare_postgresql (const struct db_config *database, struct sandbox_data_access
     .optional = true,
   };
   access->n_binds = 1;
+  env_add (env, n, "OMOP_DB_USER", database->user ? database->user : "");
+  env_add (env, n, "OMOP_DB_PASSWORD", database->password ? database->password : "");
   log_info ("tools", "sandboxes reach PostgreSQL through the socket directory %s, bound "
             "read-only at %s", access->host_path, SANDBOX_CDM_SOCKET_DIR);
 }
@@ -125,7 +149,8 @@ sandbox_data_access_init (const struct db_config *database, struct sandbox_data_
   size_t n = 0;
 
   memset (access, 0, sizeof *access);
-  env_add (env, &n, "OMOP_DB_BACKEND", database->backend == DB_BACKEND_SQLITE ? "sqlite" : "postgresql");
+  env_add (env, &n, "OMOP_DB_BACKEND",
+           database->backend == DB_BACKEND_SQLITE ? "sqlite" : "postgresql");
   if (database->backend == DB_BACKEND_SQLITE)
     {
       access->host_path = absolute_path (database->path ? database->path : "", err);
@@ -150,7 +175,7 @@ sandbox_data_access_clear (struct sandbox_data_access *access)
 
   for (i = 0; access->env && access->env[i]; i++)
     {
-      /* The entries hold the password. */
+      /* The entries contain the password. */
       explicit_bzero (access->env[i], strlen (access->env[i]));
       free (access->env[i]);
     }

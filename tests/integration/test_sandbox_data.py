@@ -534,6 +534,17 @@ class SqliteDataTest(DataAccessCase):
         self.assertEqual(self.run_json(server, later, "import omop, json\n"
                                        "print(json.dumps(omop.tables()))"), sorted(TABLES))
 
+    def test_wal_database_is_read(self):
+        connection = sqlite3.connect(self.db_path)
+        self.assertEqual(connection.execute("PRAGMA journal_mode = WAL").fetchone(), ("wal",))
+        connection.close()
+        server = self.start()
+        self.assertIn("is in WAL mode", server.stderr_text())
+        sandbox_id = self.new_sandbox(server)
+        self.assertEqual(self.run_json(server, sandbox_id, "import omop\n"
+                                       "print(int(omop.query('SELECT COUNT(*) AS n "
+                                       "FROM omop_cdm.concept')['n'][0]))"), 15)
+
     def test_directory_is_never_bound(self):
         self.db_path.unlink()
         self.db_path.mkdir()
@@ -667,6 +678,24 @@ class PostgresDataTest(DataAccessCase):
         self.assertEqual(result["output"].strip(), "['OMOP_DB_BACKEND', 'OMOP_DB_HOST', "
                          "'OMOP_DB_NAME', 'OMOP_DB_PORT', 'OMOP_DB_SCHEMA']")
         self.assertEqual(self.run_ok(server, sandbox_id, "print('ok')")["output"], "ok\n")
+
+    def test_directory_without_socket_not_bound(self):
+        directory = tempfile.mkdtemp(prefix="omcp-nosocket-")
+        self.addCleanup(shutil.rmtree, directory, True)
+        os.chmod(directory, 0o755)
+        pathlib.Path(directory, "secret.txt").write_text("not for sandboxes\n")
+        env = self.pg.server_env()
+        env["DB_HOST"] = directory
+        server = self.start_server(env=env)
+        self.assertIn("has no PostgreSQL socket", server.stderr_text())
+        sandbox_id = self.new_sandbox(server)
+        result = server.execute(sandbox_id, textwrap.dedent("""
+            import os, omop
+            print(os.path.exists("/omop"), "OMOP_DB_PASSWORD" in os.environ)
+            omop.query("SELECT 1 AS x")
+        """))
+        self.assertEqual(result["output"], "False False\n")
+        self.assertIn("socket directory was not bound into this sandbox", result["error"])
 
     def test_wrong_password_is_reported(self):
         server = self.start_server(env=self.pg.server_env(password="wrong-password"))
