@@ -57,8 +57,16 @@ struct file_load
   db_bulk *bulk;
   int64_t rows;
   int64_t rejected;
-  int64_t *row_lines;      /* line of each row sent, to place late errors */
-  size_t row_lines_size;
+  /* Offsets between row numbers and line numbers, one entry per change
+   * (after a multi-line field or a blank line): from row FIRST_ROW on,
+   * row R starts on line R + SHIFT. A late error names a row, and these
+   * give its line. */
+  struct line_shift
+  {
+    int64_t first_row;
+    int64_t shift;
+  } *shifts;
+  size_t n_shifts;
   char error[512];         /* why the whole file failed, or "" */
 };
 
@@ -313,15 +321,36 @@ read_header (struct file_load *fl, char *const *fields, const size_t *lengths, s
   return 0;
 }
 
+/* Record that the next row (index FL->rows) starts on LINE. */
 static void
 remember_line (struct file_load *fl, int64_t line)
 {
-  if ((size_t) fl->rows >= fl->row_lines_size)
+  int64_t shift = line - fl->rows;
+
+  if (fl->n_shifts > 0 && fl->shifts[fl->n_shifts - 1].shift == shift)
+    return;
+  fl->shifts = xrealloc (fl->shifts, (fl->n_shifts + 1) * sizeof *fl->shifts);
+  fl->shifts[fl->n_shifts].first_row = fl->rows;
+  fl->shifts[fl->n_shifts].shift = shift;
+  fl->n_shifts++;
+}
+
+/* The line where row ROW (0-based among the rows sent) starts. */
+static int64_t
+row_line (const struct file_load *fl, int64_t row)
+{
+  size_t lo = 0, hi = fl->n_shifts;
+
+  /* The last entry whose first_row is at most ROW. */
+  while (hi - lo > 1)
     {
-      fl->row_lines_size = fl->row_lines_size ? fl->row_lines_size * 2 : 4096;
-      fl->row_lines = xrealloc (fl->row_lines, fl->row_lines_size * sizeof *fl->row_lines);
+      size_t mid = (lo + hi) / 2;
+      if (fl->shifts[mid].first_row <= row)
+        lo = mid;
+      else
+        hi = mid;
     }
-  fl->row_lines[fl->rows] = line;
+  return row + fl->shifts[lo].shift;
 }
 
 static int
@@ -450,7 +479,7 @@ file_load_free (struct file_load *fl)
   free (fl->columns);
   free (fl->values);
   free (fl->norm);
-  free (fl->row_lines);
+  free (fl->shifts);
 }
 
 /* Load ENTRY into TABLE. Returns the rows loaded, or -1 when the file
@@ -484,7 +513,7 @@ load_entry (db *conn, struct source *src, const struct source_entry *entry,
     {
       ok = false;
       if (failed_row >= 0 && failed_row < fl->rows)
-        reject_row (fl, fl->row_lines[failed_row], err.message);
+        reject_row (fl, row_line (fl, failed_row), err.message);
       else
         copy_string (fl->error, sizeof fl->error, err.message);
     }
@@ -528,7 +557,8 @@ cdm_load_path (db *conn, const char *path, const struct load_callbacks *callback
                struct load_summary *summary, omcp_error *err)
 {
   struct source src;
-  bool *seen = xcalloc (cdm_n_tables, sizeof *seen);
+  /* The file each table was loaded from, to reject a second one. */
+  const char **seen = xcalloc (cdm_n_tables, sizeof *seen);
   double start = now_s ();
   size_t i;
   int ret = 0;
@@ -574,13 +604,13 @@ cdm_load_path (db *conn, const char *path, const struct load_callbacks *callback
                   "person.csv",
                   table_name);
       else if (seen[table - cdm_tables])
-        snprintf (message, sizeof message, "table %s was already loaded from another file",
-                  table->name);
+        snprintf (message, sizeof message, "table %s was already loaded from %.200s",
+                  table->name, seen[table - cdm_tables]);
       if (message[0])
         report_file_error (callbacks, entry->name, message);
       else
         {
-          seen[table - cdm_tables] = true;
+          seen[table - cdm_tables] = entry->name;
           rows = load_entry (conn, &src, entry, table, callbacks, &fl);
           if (rows < 0)
             copy_string (message, sizeof message, fl.error);

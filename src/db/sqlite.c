@@ -208,7 +208,7 @@ sqlite_select (db *base, const char *sql, const struct db_value *params, size_t 
       json_array_append_new (rows, row);
     }
   conn->deadline_ms = 0;
-  if (rc == SQLITE_INTERRUPT)
+  if ((rc & 0xff) == SQLITE_INTERRUPT)
     {
       omcp_error_set_kind (err, ETIMEDOUT, "Query timed out after %lld ms",
                            (long long) base->timeout_ms);
@@ -216,7 +216,7 @@ sqlite_select (db *base, const char *sql, const struct db_value *params, size_t 
     }
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
     {
-      sqlite_error (conn, rc == SQLITE_AUTH ? EACCES : EIO, "SQLite query failed", err);
+      sqlite_error (conn, (rc & 0xff) == SQLITE_AUTH ? EACCES : EIO, "SQLite query failed", err);
       goto fail;
     }
 
@@ -255,7 +255,7 @@ run_internal (struct db_sqlite *conn, const char *sql, const char *param,
       break;
   conn->deadline_ms = 0;
   sqlite3_finalize (stmt);
-  if (rc == SQLITE_INTERRUPT)
+  if ((rc & 0xff) == SQLITE_INTERRUPT)
     return omcp_error_set_kind (err, ETIMEDOUT, "Query timed out after %lld ms",
                                 (long long) conn->base.timeout_ms);
   if (rc != SQLITE_DONE && rc != SQLITE_ROW)

@@ -11,6 +11,7 @@ import io
 import json
 import os
 import pathlib
+import pty
 import shutil
 import sqlite3
 import subprocess
@@ -131,6 +132,32 @@ class SqliteLoad(CdmCommand):
         # Not a terminal: one plain line per table, no carriage returns.
         self.assertRegex(self.first_load.stderr, r"(?m)^  concept_relationship +266588 rows")
         self.assertNotIn("\r", self.first_load.stderr)
+
+    def test_progress_on_terminal(self):
+        env, _ = self.copy_database()
+        primary, secondary = pty.openpty()
+        try:
+            process = subprocess.Popen([str(omcp_client.omcp_binary()), "cdm", "load",
+                                        str(SYNTHEA_ZIP)], stdout=subprocess.PIPE,
+                                       stderr=secondary, stdin=subprocess.DEVNULL, env=env)
+            os.close(secondary)
+            chunks = []
+            while True:
+                try:
+                    chunk = os.read(primary, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                chunks.append(chunk)
+            self.assertEqual(process.wait(timeout=300), 0)
+            process.stdout.close()
+        finally:
+            os.close(primary)
+        text = b"".join(chunks).decode()
+        # Each table's line is rewritten in place, then ends with its rate.
+        self.assertIn("\r\x1b[K  concept_relationship", text)
+        self.assertRegex(text, r"concept_relationship +266588 rows +\d+ rows/s")
 
     def test_reload_is_idempotent(self):
         env, copy = self.copy_database()
@@ -254,6 +281,15 @@ class SqliteLoad(CdmCommand):
     def test_unknown_table_file(self):
         directory = self.write_files({"patients.csv": "id\n1\n"})
         self.load_broken(directory, "patients.csv: no CDM v5.4 table is named 'patients'")
+
+    def test_two_files_for_one_table(self):
+        directory = self.write_files({"death.csv": "person_id,death_date\n1,2020-01-01\n",
+                                      "DEATH.csv": "person_id,death_date\n2,2020-01-02\n"})
+        env, copy = self.copy_database()
+        completed = self.omcp(env, "cdm", "load", directory)
+        self.assert_load_failed(completed, "table death was already loaded from")
+        with sqlite3.connect(copy) as connection:
+            self.assertEqual(connection.execute("SELECT count(*) FROM death").fetchone()[0], 1)
 
     def test_rejected_rows_capped(self):
         rows = "".join(f"{i},x\n" for i in range(1, 251))
@@ -435,10 +471,12 @@ class PostgresLoad(CdmCommand):
         with open(os.path.join(directory, "death.csv"), "w") as f:
             f.write("person_id,death_date\n1,2020-01-01\n2,2020-01-02\n")
         with open(os.path.join(directory, "location.csv"), "w") as f:
-            f.write("location_id,city\n1,A\n2,B\n\n1,C\n")
+            # A field over lines 2 and 3 and a blank line 5 put the
+            # duplicate on line 6.
+            f.write('location_id,city\n1,"A\nA"\n2,B\n\n1,C\n')
         before = self.counts()
         completed = self.omcp(self.writer, "cdm", "load", directory)
-        self.assert_load_failed(completed, "location.csv:5:", "duplicate key")
+        self.assert_load_failed(completed, "location.csv:6:", "duplicate key")
         after = self.counts()
         self.assertEqual(after["location"], before["location"])
         self.assertEqual(after["death"], 2)
