@@ -85,11 +85,11 @@ FOLLOW_UP = r'''
 import pandas as pd
 summary = pd.read_csv("hba1c_by_group.csv")   # written by the previous execution
 print("Groups kept in /sandbox between executions:", len(summary))
-try:
-    import socket
-    socket.create_connection(("127.0.0.1", 80), timeout=1)
-except OSError as error:
-    print("Network from the sandbox:", error)
+'''
+
+# Refused by the static check before any process runs it.
+DANGEROUS = '''import socket
+socket.create_connection(("127.0.0.1", 80), timeout=1)
 '''
 
 
@@ -241,6 +241,14 @@ def sandbox_part(session):
     if not result.get("success"):
         sys.exit("follow-up failed:\n" + (result.get("error") or ""))
 
+    print("\n> execute_python_code(sandbox_id=%s, code=<import socket; connect to 127.0.0.1>)"
+          % json.dumps(sandbox_id))
+    result = session.request("tools/call", {"name": "execute_python_code", "arguments": {
+        "sandbox_id": sandbox_id, "code": DANGEROUS}})["structuredContent"]
+    if result.get("success"):
+        sys.exit("the static check accepted code that imports socket")
+    print("  rejected before running: " + result.get("error", ""))
+
     removed, _ = session.call("remove_sandbox", sandbox_id=sandbox_id, force=True)
     print("  " + removed.get("message", removed.get("error", "")))
 
@@ -275,12 +283,13 @@ def main():
     # is touched, and as working directory, so that no .env of the user
     # changes the settings.
     workdir = tempfile.mkdtemp(prefix="omcp-demo-")
-    # Sandboxes bind the database file from inside their own user
-    # namespace, whose ids cannot enter a directory of mode 0700.
+    # Code in sandboxes reads the bound database file as an unprivileged
+    # user.
     os.chmod(workdir, 0o755)
     db_path = os.path.join(workdir, "omop.sqlite")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DB_", "OMOP_"))}
-    env.update(DB_BACKEND="sqlite", DB_PATH=db_path, LOG_LEVEL="ERROR")
+    # The session shows the default static check at work.
+    env.update(DB_BACKEND="sqlite", DB_PATH=db_path, LOG_LEVEL="ERROR", CODE_VALIDATION="strict")
     try:
         print("$ DB_PATH=%s omcp demo-data" % db_path)
         started = time.perf_counter()
