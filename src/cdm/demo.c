@@ -648,43 +648,12 @@ rng_normal (struct rng *rng)
   return sum - 6;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date, and back, with the
- * era arithmetic of the civil calendar (400-year cycles of 146097 days). */
-static int
-days_from_civil (int year, int month, int day)
-{
-  int era, year_of_era, day_of_year, day_of_era;
-
-  year -= month <= 2;
-  era = (year >= 0 ? year : year - 399) / 400;
-  year_of_era = year - era * 400;
-  day_of_year = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
-  day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-  return era * 146097 + day_of_era - 719468;
-}
-
-static void
-civil_from_days (int days, int *year, int *month, int *day)
-{
-  int era, day_of_era, year_of_era, day_of_year, mp;
-
-  days += 719468;
-  era = (days >= 0 ? days : days - 146096) / 146097;
-  day_of_era = days - era * 146097;
-  year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
-  day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-  mp = (5 * day_of_year + 2) / 153;
-  *day = day_of_year - (153 * mp + 2) / 5 + 1;
-  *month = mp < 10 ? mp + 3 : mp - 9;
-  *year = year_of_era + era * 400 + (*month <= 2);
-}
-
 static int
 year_of_day (int days)
 {
   int year, month, day;
 
-  civil_from_days (days, &year, &month, &day);
+  date_from_days (days, &year, &month, &day);
   return year;
 }
 
@@ -799,7 +768,7 @@ csv_date (struct csv_file *csv, const char *column, int days)
 {
   int year, month, day;
 
-  civil_from_days (days, &year, &month, &day);
+  date_from_days (days, &year, &month, &day);
   csv_set (csv, column, xasprintf ("%04d-%02d-%02d", year, month, day));
 }
 
@@ -808,7 +777,7 @@ csv_datetime (struct csv_file *csv, const char *column, int days, int minute_of_
 {
   int year, month, day;
 
-  civil_from_days (days, &year, &month, &day);
+  date_from_days (days, &year, &month, &day);
   csv_set (csv, column, xasprintf ("%04d-%02d-%02d %02d:%02d:00", year, month, day,
                                    minute_of_day / 60, minute_of_day % 60));
 }
@@ -1006,7 +975,7 @@ write_person (struct generator *gen, struct person *person)
   bool hispanic;
   int month, day, year;
 
-  civil_from_days (person->birth_day, &year, &month, &day);
+  date_from_days (person->birth_day, &year, &month, &day);
   draw = rng_uniform (rng);
   if (draw < 0.68)
     race = RACE_WHITE, race_source = "white";
@@ -1498,9 +1467,9 @@ generate_person (struct generator *gen, int64_t id)
   struct person person_storage = { 0 };
   struct person *person = &person_storage;
   struct rng *rng = &person->rng;
-  int first_start = days_from_civil (FIRST_START_YEAR, 1, 1);
-  int last_start = days_from_civil (LAST_START_YEAR, 12, 31);
-  int end = days_from_civil (END_YEAR, 12, 31);
+  int first_start = days_from_date (FIRST_START_YEAR, 1, 1);
+  int last_start = days_from_date (LAST_START_YEAR, 12, 31);
+  int end = days_from_date (END_YEAR, 12, 31);
   int n_outpatient, n_emergency, age_at_end, i;
   size_t v;
 
@@ -1508,7 +1477,7 @@ generate_person (struct generator *gen, int64_t id)
   person->id = id;
   person->female = rng_chance (rng, 0.52);
   person->year_of_birth = 1935 + rng_below (rng, 70);
-  person->birth_day = days_from_civil (person->year_of_birth, 1 + rng_below (rng, 12),
+  person->birth_day = days_from_date (person->year_of_birth, 1 + rng_below (rng, 12),
                                        1 + rng_below (rng, 28));
   person->start = random_day (rng, first_start, last_start);
   person->end = end;

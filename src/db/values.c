@@ -44,37 +44,6 @@ parse_date (const char *s, int *year, int *month, int *day)
          && *day <= days_in_month (*year, *month);
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date, and back, counting
- * in 400-year eras of 146097 days so that leap years need no loop. */
-static int64_t
-days_from_civil (int y, int m, int d)
-{
-  int64_t era, yoe, doy, doe;
-
-  y -= m <= 2;
-  era = (y >= 0 ? y : y - 399) / 400;
-  yoe = y - era * 400;
-  doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-static void
-civil_from_days (int64_t z, int *y, int *m, int *d)
-{
-  int64_t era, doe, yoe, doy, mp;
-
-  z += 719468;
-  era = (z >= 0 ? z : z - 146096) / 146097;
-  doe = z - era * 146097;
-  yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  mp = (5 * doy + 2) / 153;
-  *d = (int) (doy - (153 * mp + 2) / 5 + 1);
-  *m = (int) (mp < 10 ? mp + 3 : mp - 9);
-  *y = (int) (yoe + era * 400 + (*m <= 2));
-}
-
 /* YYYY-MM-DD, optionally followed by a space or T and HH:MM[:SS[.fff]] and
  * a zone (Z, +HH, +HHMM, +HH:MM). The result is YYYY-MM-DD HH:MM:SS in
  * UTC when a zone was given, else as written; fractions are dropped. */
@@ -125,9 +94,9 @@ parse_datetime (const char *s, size_t len, char *norm)
               i += 2;
             }
           /* Local time minus the offset is UTC. */
-          minutes = days_from_civil (year, month, day) * 1440 + hour * 60 + minute
+          minutes = days_from_date (year, month, day) * 1440 + hour * 60 + minute
                     - sign * (zone_h * 60 + zone_m);
-          civil_from_days (minutes >= 0 ? minutes / 1440 : (minutes - 1439) / 1440, &year, &month,
+          date_from_days (minutes >= 0 ? minutes / 1440 : (minutes - 1439) / 1440, &year, &month,
                            &day);
           minutes = ((minutes % 1440) + 1440) % 1440;
           hour = (int) (minutes / 60);

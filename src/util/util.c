@@ -401,3 +401,24 @@ output_stream_drain (struct output_stream *s, size_t *budget)
         return true;
     }
 }
+
+int64_t
+days_from_date (int year, int month, int day)
+{
+  /* Noon keeps the result whole whatever timegm does at day edges. */
+  struct tm tm = { .tm_year = year - 1900, .tm_mon = month - 1, .tm_mday = day, .tm_hour = 12 };
+
+  return ((int64_t) timegm (&tm) - 12 * 3600) / 86400;
+}
+
+void
+date_from_days (int64_t days, int *year, int *month, int *day)
+{
+  time_t t = (time_t) (days * 86400);
+  struct tm tm;
+
+  gmtime_r (&t, &tm);
+  *year = tm.tm_year + 1900;
+  *month = tm.tm_mon + 1;
+  *day = tm.tm_mday;
+}

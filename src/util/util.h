@@ -107,6 +107,13 @@ steal_fd (int *fd)
 
 /* Write all of BUF, retrying on EINTR and short writes. Returns 0 or -1
  * with errno set. */
+/* Count the days from 1970-01-01 to the proleptic Gregorian date
+ * YEAR-MONTH-DAY (negative before 1970). */
+int64_t days_from_date (int year, int month, int day);
+
+/* Convert DAYS since 1970-01-01 back to a date. */
+void date_from_days (int64_t days, int *year, int *month, int *day);
+
 int write_all (int fd, const void *buf, size_t len) OMCP_WUR;
 
 /* Read a whole small file into a NUL-terminated heap buffer. Returns NULL

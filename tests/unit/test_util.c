@@ -231,6 +231,29 @@ output_stream_drain_budget (void **state)
   free (out.buf);
 }
 
+static void
+dates_round_trip (void **state)
+{
+  static const struct { int year, month, day; int64_t days; } cases[] = {
+    { 1970, 1, 1, 0 },    { 1969, 12, 31, -1 },  { 2000, 2, 29, 11016 },
+    { 2000, 3, 1, 11017 }, { 1900, 3, 1, -25508 }, { 1, 1, 1, -719162 },
+  };
+  size_t i;
+
+  (void) state;
+  for (i = 0; i < N_ELEMENTS (cases); i++)
+    {
+      int year, month, day;
+
+      assert_int_equal (days_from_date (cases[i].year, cases[i].month, cases[i].day),
+                        cases[i].days);
+      date_from_days (cases[i].days, &year, &month, &day);
+      assert_int_equal (year, cases[i].year);
+      assert_int_equal (month, cases[i].month);
+      assert_int_equal (day, cases[i].day);
+    }
+}
+
 int
 main (void)
 {
@@ -247,6 +270,7 @@ main (void)
     cmocka_unit_test (dotenv_rejects_malformed),
     cmocka_unit_test (dotenv_missing_file_ok),
     cmocka_unit_test (output_stream_drain_budget),
+    cmocka_unit_test (dates_round_trip),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);
