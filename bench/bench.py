@@ -177,7 +177,8 @@ def find_synthea_zip():
     if os.environ.get("OMCP_SYNTHEA_ZIP"):
         return os.environ["OMCP_SYNTHEA_ZIP"]
     relative = os.path.join("shared", "omop", "synthea27nj", "Synthea27Nj_5.4.zip")
-    for base in (os.path.dirname(REPOSITORY), os.path.dirname(os.path.dirname(REPOSITORY))):
+    for base in (os.path.dirname(REPOSITORY), os.path.dirname(os.path.dirname(REPOSITORY)),
+                 "/work"):
         if os.path.exists(os.path.join(base, relative)):
             return os.path.join(base, relative)
     return os.path.join(os.path.dirname(REPOSITORY), relative)

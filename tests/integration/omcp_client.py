@@ -24,6 +24,21 @@ import uuid
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 
+
+def find_synthea_zip():
+    """Return the Synthea27Nj OMOP export that the data tests load:
+    $OMCP_SYNTHEA_ZIP, else shared/omop/synthea27nj/ beside the repository
+    (or beside the directory of a git worktree), else the machine-wide
+    copy under /work/shared."""
+    configured = os.environ.get("OMCP_SYNTHEA_ZIP")
+    if configured:
+        return pathlib.Path(configured)
+    relative = pathlib.Path("shared", "omop", "synthea27nj", "Synthea27Nj_5.4.zip")
+    for base in (REPO_ROOT.parent, REPO_ROOT.parent.parent, pathlib.Path("/work")):
+        if (base / relative).exists():
+            return base / relative
+    return REPO_ROOT.parent / relative
+
 # Variables that configure the server. The harness removes them from the
 # inherited environment so that each test states the configuration it needs.
 CONFIG_VARIABLES = (

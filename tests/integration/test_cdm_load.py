@@ -22,19 +22,7 @@ import zipfile
 import omcp_client
 import pg_server
 
-def find_synthea_zip():
-    """Return the Synthea27Nj export beside the repository (or beside the
-    directory of a git worktree), or OMCP_SYNTHEA_ZIP when set."""
-    if os.environ.get("OMCP_SYNTHEA_ZIP"):
-        return pathlib.Path(os.environ["OMCP_SYNTHEA_ZIP"])
-    relative = pathlib.Path("shared", "omop", "synthea27nj", "Synthea27Nj_5.4.zip")
-    for base in omcp_client.REPO_ROOT.parents[:2]:
-        if (base / relative).exists():
-            return base / relative
-    return omcp_client.REPO_ROOT.parent / relative
-
-
-SYNTHEA_ZIP = find_synthea_zip()
+SYNTHEA_ZIP = omcp_client.find_synthea_zip()
 
 
 def csv_record_counts(zip_path):

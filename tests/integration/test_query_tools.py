@@ -27,20 +27,7 @@ AUDIT_FIELDS = {"query_id", "executed_at", "backend", "row_limit", "rows_returne
 
 
 
-def synthea_zip():
-    """Return the Synthea27Nj export: $OMCP_SYNTHEA_ZIP, or shared/ beside the
-    repository (or beside its parent, for a git worktree)."""
-    configured = os.environ.get("OMCP_SYNTHEA_ZIP")
-    if configured:
-        return pathlib.Path(configured)
-    relative = pathlib.Path("shared", "omop", "synthea27nj", "Synthea27Nj_5.4.zip")
-    for base in (omcp_client.REPO_ROOT.parent, omcp_client.REPO_ROOT.parent.parent):
-        if (base / relative).exists():
-            return base / relative
-    return omcp_client.REPO_ROOT.parent / relative
-
-
-SYNTHEA_ZIP = synthea_zip()
+SYNTHEA_ZIP = omcp_client.find_synthea_zip()
 
 # Statements that would change data, sent through every tool that takes text.
 WRITE_ATTEMPTS = (

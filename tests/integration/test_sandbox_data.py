@@ -28,10 +28,7 @@ try:
 except ImportError:
     psycopg2 = None
 
-SYNTHEA_ZIP = pathlib.Path(__file__).resolve().parents[3] / "shared" / "omop" / "synthea27nj" \
-    / "Synthea27Nj_5.4.zip"
-if not SYNTHEA_ZIP.exists():
-    SYNTHEA_ZIP = pathlib.Path("/work/shared/omop/synthea27nj/Synthea27Nj_5.4.zip")
+SYNTHEA_ZIP = omcp_client.find_synthea_zip()
 
 ANALYSIS_TYPES = ("basic", "demographics", "conditions", "drugs", "measurements", "visits")
 
