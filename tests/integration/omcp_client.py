@@ -440,15 +440,23 @@ class McpServer:
         self._reader.join(10)
         return code
 
-    def kill(self):
-        """Stop the server at once; for cleanup after a failed test."""
-        if self.running():
-            self.process.kill()
-            self.process.wait()
+    def kill(self, grace=10):
+        """Stop the server, for cleanup and also after a failed test.
+
+        Closes stdin first and waits up to GRACE seconds, so that the server
+        exits through its normal path, where a sanitizer build checks for
+        leaks (`make test-asan`), then kills what is still running.
+        """
         try:
             self.process.stdin.close()
         except OSError:
             pass
+        if self.running():
+            try:
+                self.process.wait(grace)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
         self._reader.join(10)
         # A process that inherited the pipe may keep the reader blocked, and
         # closing the stream under it would wait for the same lock.
