@@ -62,6 +62,25 @@ static const char notify_schema[] =
 static int input_fd = -1;
 static int output_fd = -1;
 
+/* Largest read the server gets from INPUT_FD, set for each input. A memory
+ * file would hand the server a whole input in one read, so short reads, as
+ * a pipe gives them, split lines across reads and exercise the line
+ * reader's buffering. */
+static size_t input_read_bytes;
+
+/* The fuzz programs link with -Wl,--wrap=read, so every read(2) call in the
+ * server's code comes here. */
+ssize_t __real_read (int fd, void *buffer, size_t count);
+ssize_t __wrap_read (int fd, void *buffer, size_t count);
+
+ssize_t
+__wrap_read (int fd, void *buffer, size_t count)
+{
+  if (fd == input_fd && count > input_read_bytes)
+    count = input_read_bytes;
+  return __real_read (fd, buffer, count);
+}
+
 static json_t *
 echo_tool (mcp_call *call, json_t *arguments, void *userdata)
 {
@@ -285,6 +304,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     LLVMFuzzerInitialize (NULL, NULL);
   reset_file (input_fd, data, size);
   reset_file (output_fd, NULL, 0);
+  /* From 1 to 4081 bytes, chosen by the last byte so that the fuzzer can
+   * vary it. Most inputs end in a newline, which gives 161 bytes. */
+  input_read_bytes = size > 0 ? 1 + (size_t) data[size - 1] * 16 : 1;
 
   server = mcp_server_new (&info);
   add_tool (server, "echo", echo_schema, echo_tool);
