@@ -195,14 +195,16 @@ has_valid_response_id (json_t *message)
 }
 
 /* Check one line the server sent: a JSON-RPC 2.0 object that is either a
- * response with exactly one of result and error, or a notification. */
-static void
+ * response with exactly one of result and error, or a notification.
+ * Returns true for a response. */
+static bool
 check_output_line (const char *line, size_t length)
 {
   json_t *message = json_loadb (line, length, JSON_REJECT_DUPLICATES, NULL);
   json_t *error;
   bool has_result;
   bool has_error;
+  bool has_method;
 
   if (!json_is_object (message))
     broken_rule ("server sent a line that is not a JSON object", line, length);
@@ -213,7 +215,8 @@ check_output_line (const char *line, size_t length)
   has_result = json_object_get (message, "result") != NULL;
   error = json_object_get (message, "error");
   has_error = error != NULL;
-  if (json_object_get (message, "method") != NULL)
+  has_method = json_object_get (message, "method") != NULL;
+  if (has_method)
     {
       if (!json_is_string (json_object_get (message, "method")) || has_result || has_error
           || json_object_get (message, "id") != NULL)
@@ -232,16 +235,34 @@ check_output_line (const char *line, size_t length)
                      length);
     }
   json_decref (message);
+  return !has_method;
 }
 
-/* Check everything the server wrote for one input. */
+/* Count the lines of an input, including an unterminated last line. */
+static size_t
+count_lines (const uint8_t *data, size_t size)
+{
+  size_t count = 0;
+  size_t i;
+
+  for (i = 0; i < size; i++)
+    if (data[i] == '\n')
+      count++;
+  if (size > 0 && data[size - 1] != '\n')
+    count++;
+  return count;
+}
+
+/* Check everything the server wrote for one input of INPUT_LINES lines.
+ * Each line gets at most one response. */
 static void
-check_output (void)
+check_output (size_t input_lines)
 {
   struct mcp_line_reader reader;
   const char *line;
   size_t length;
   enum mcp_line_status status;
+  size_t responses = 0;
 
   if (lseek (output_fd, 0, SEEK_SET) < 0)
     abort ();
@@ -250,7 +271,10 @@ check_output (void)
     {
       status = mcp_line_reader_next (&reader, &line, &length);
       if (status == MCP_LINE_OK)
-        check_output_line (line, length);
+        {
+          if (check_output_line (line, length) && ++responses > input_lines)
+            broken_rule ("server sent more responses than the input has lines", line, length);
+        }
       else if (status == MCP_LINE_TOO_LONG)
         broken_rule ("server sent a line longer than the message limit", "", 0);
       else if (reader.eof)
@@ -329,6 +353,6 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     broken_rule ("tool calls still running after the server stopped", "", 0);
   mcp_server_free (server);
 
-  check_output ();
+  check_output (count_lines (data, size));
   return 0;
 }
