@@ -49,6 +49,9 @@ UUID_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-
 # milliseconds after the server reports that it killed it.
 KILL_GRACE_SECONDS = 1.0
 
+# First line of an AddressSanitizer, LeakSanitizer or UBSan report.
+SANITIZER_REPORT = re.compile(r"ERROR: (Address|Leak)Sanitizer|: runtime error: ")
+
 # Server logs of one test file. Removed when every test passed, kept and
 # printed otherwise.
 LOG_DIR = pathlib.Path(tempfile.mkdtemp(prefix="omcp-it-"))
@@ -445,7 +448,8 @@ class McpServer:
 
         Closes stdin first and waits up to GRACE seconds, so that the server
         exits through its normal path, where a sanitizer build checks for
-        leaks (`make test-asan`), then kills what is still running.
+        leaks (`make test-asan`), then kills what is still running. Raises
+        ServerError when the server's stderr contains a sanitizer report.
         """
         try:
             self.process.stdin.close()
@@ -462,6 +466,12 @@ class McpServer:
         # closing the stream under it would wait for the same lock.
         if not self._reader.is_alive():
             self.process.stdout.close()
+
+        # Supervisors are this binary too, and in a sanitizer build they
+        # report to the server's stderr, because sandboxes get none of the
+        # test's environment.
+        if SANITIZER_REPORT.search(self.stderr_text()):
+            raise ServerError("sanitizer report in the server's stderr\n" + self.stderr_tail())
 
 
 def base_environment(log_level="DEBUG"):
