@@ -66,10 +66,15 @@ mcp_line_reader_fill (struct mcp_line_reader *reader, int fd)
 enum mcp_line_status
 mcp_line_reader_next (struct mcp_line_reader *reader, const char **line, size_t *length)
 {
-  char *begin = reader->buffer + reader->start;
+  char *begin;
   size_t pending = reader->length - reader->start;
   char *newline = NULL;
 
+  /* Nothing was read yet, and arithmetic on the NULL buffer would be
+   * undefined behaviour. */
+  if (reader->buffer == NULL)
+    return MCP_LINE_NONE;
+  begin = reader->buffer + reader->start;
   if (pending > reader->scanned)
     newline = memchr (begin + reader->scanned, '\n', pending - reader->scanned);
 

@@ -33,6 +33,23 @@ struct supervisor_message
 /* Descriptor of the control socket inside the supervisor. */
 #define SUPERVISOR_CONTROL_FD 3
 
+/* 1 when AddressSanitizer instruments this build (`make test-asan`). Its
+ * shadow memory, terabytes of reserved private address space, counts
+ * against RLIMIT_DATA, so an instrumented supervisor cannot start under the
+ * memory rlimit of the no-cgroup fallback. Such a build hands the limit to
+ * the supervisor in argv[2] instead, and the supervisor applies it to each
+ * program it starts, just before execve. Other builds never do this. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SANDBOX_ADDRESS_SANITIZER 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANDBOX_ADDRESS_SANITIZER 1
+#endif
+#endif
+#ifndef SANDBOX_ADDRESS_SANITIZER
+#define SANDBOX_ADDRESS_SANITIZER 0
+#endif
+
 /* Sandboxes of one privileged server that can exist at once, each with its
  * own host uid. */
 #define SANDBOX_UID_SLOTS 1024

@@ -114,7 +114,7 @@ struct spawn_plan
   struct rlimit core, nofile, fsize;
   bool rlimit_fallback;        /* no cgroups: memory and process rlimits too */
   struct rlimit data, nproc;
-  char *argv[3];
+  char *argv[4];               /* argv[2]: RLIMIT_DATA, sanitizer builds only */
 };
 
 struct spawn_job
@@ -510,8 +510,10 @@ child_main (struct spawn_plan *plan)
   if (setrlimit (RLIMIT_CORE, &plan->core) < 0 || setrlimit (RLIMIT_NOFILE, &plan->nofile) < 0
       || setrlimit (RLIMIT_FSIZE, &plan->fsize) < 0)
     child_fail (plan, STEP_RLIMITS);
-  if (plan->rlimit_fallback
-      && (setrlimit (RLIMIT_DATA, &plan->data) < 0 || setrlimit (RLIMIT_NPROC, &plan->nproc) < 0))
+  if (plan->rlimit_fallback && !SANDBOX_ADDRESS_SANITIZER
+      && setrlimit (RLIMIT_DATA, &plan->data) < 0)
+    child_fail (plan, STEP_RLIMITS);
+  if (plan->rlimit_fallback && setrlimit (RLIMIT_NPROC, &plan->nproc) < 0)
     child_fail (plan, STEP_RLIMITS);
 
   /* Bounding set first (needs CAP_SETPCAP), then ambient, then the rest. */
@@ -567,6 +569,7 @@ plan_free (struct spawn_plan *plan)
   if (plan->exe_fd >= 0)
     close (plan->exe_fd);
   free (plan->argv[1]);
+  free (plan->argv[2]);
   free (plan);
 }
 
@@ -689,6 +692,9 @@ plan_new (sandbox_engine *engine, sandbox *sb, omcp_error *err)
   plan->argv[0] = (char *) SANDBOX_SUPERVISOR_ARGV0;
   plan->argv[1] = xstrdup (sb->id);
   plan->argv[2] = NULL;
+  if (SANDBOX_ADDRESS_SANITIZER && plan->rlimit_fallback)
+    plan->argv[2] = xasprintf ("%llu", (unsigned long long) limits->memory_bytes);
+  plan->argv[3] = NULL;
   return plan;
 
 fail:

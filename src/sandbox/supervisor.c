@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -96,8 +97,11 @@ split_strings (char *payload, size_t len, uint32_t argc, uint32_t envc, char **a
   return argc > 0 && argv[0][0] == '/';
 }
 
+/* DATA_LIMIT, when not NULL, becomes the program's RLIMIT_DATA (see
+ * SANDBOX_ADDRESS_SANITIZER). */
 static void __attribute__ ((noreturn))
-exec_child (char **argv, char **envp, const int *fds, const sigset_t *mask)
+exec_child (char **argv, char **envp, const int *fds, const sigset_t *mask,
+            const struct rlimit *data_limit)
 {
   int null_fd;
 
@@ -111,6 +115,8 @@ exec_child (char **argv, char **envp, const int *fds, const sigset_t *mask)
     _exit (126);
   syscall (SYS_close_range, 4, ~0U, 0);
   if (chdir ("/sandbox") < 0)
+    _exit (126);
+  if (data_limit != NULL && setrlimit (RLIMIT_DATA, data_limit) < 0)
     _exit (126);
 
   execve (argv[0], argv, envp);
@@ -127,10 +133,22 @@ sandbox_supervisor_main (int argc, char **argv)
   omcp_error err;
   sigset_t mask;
   pid_t main_pid = -1;
+  struct rlimit data_limit;
+  bool has_data_limit = false;
   int sfd;
 
-  (void) argc;
-  (void) argv;
+  if (SANDBOX_ADDRESS_SANITIZER && argc > 2 && argv[2] != NULL)
+    {
+      char *end;
+      unsigned long long bytes;
+
+      errno = 0;
+      bytes = strtoull (argv[2], &end, 10);
+      if (errno != 0 || end == argv[2] || *end != '\0')
+        supervisor_die ("omcp-sandbox: invalid memory limit \"%s\"", argv[2]);
+      data_limit.rlim_cur = data_limit.rlim_max = (rlim_t) bytes;
+      has_data_limit = true;
+    }
 
   /* Not dumpable: code in the sandbox runs with the same uid, and must not
    * open /proc/1/mem, /proc/1/environ or /proc/1/fd. */
@@ -220,7 +238,7 @@ sandbox_supervisor_main (int argc, char **argv)
 
           main_pid = fork ();
           if (main_pid == 0)
-            exec_child (exec_argv, exec_envp, fds, &mask);
+            exec_child (exec_argv, exec_envp, fds, &mask, has_data_limit ? &data_limit : NULL);
           for (size_t i = 0; i < n_fds; i++)
             close (fds[i]);
           if (main_pid < 0)

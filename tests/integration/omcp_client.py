@@ -68,6 +68,9 @@ UUID_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-
 # milliseconds after the server reports that it killed it.
 KILL_GRACE_SECONDS = 1.0
 
+# First line of an AddressSanitizer, LeakSanitizer or UBSan report.
+SANITIZER_REPORT = re.compile(r"ERROR: (Address|Leak)Sanitizer|: runtime error: ")
+
 # Server logs of one test file. Removed when every test passed, kept and
 # printed otherwise.
 LOG_DIR = pathlib.Path(tempfile.mkdtemp(prefix="omcp-it-"))
@@ -459,20 +462,35 @@ class McpServer:
         self._reader.join(10)
         return code
 
-    def kill(self):
-        """Stop the server at once; for cleanup after a failed test."""
-        if self.running():
-            self.process.kill()
-            self.process.wait()
+    def kill(self, grace=10):
+        """Stop the server, for cleanup and also after a failed test.
+
+        Closes stdin first and waits up to GRACE seconds, so that the server
+        exits through its normal path, where a sanitizer build checks for
+        leaks (`make test-asan`), then kills what is still running. Raises
+        ServerError when the server's stderr contains a sanitizer report.
+        """
         try:
             self.process.stdin.close()
         except OSError:
             pass
+        if self.running():
+            try:
+                self.process.wait(grace)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
         self._reader.join(10)
         # A process that inherited the pipe may keep the reader blocked, and
         # closing the stream under it would wait for the same lock.
         if not self._reader.is_alive():
             self.process.stdout.close()
+
+        # Supervisors are this binary too, and in a sanitizer build they
+        # report to the server's stderr, because sandboxes get none of the
+        # test's environment.
+        if SANITIZER_REPORT.search(self.stderr_text()):
+            raise ServerError("sanitizer report in the server's stderr\n" + self.stderr_tail())
 
 
 def base_environment(log_level="DEBUG"):
