@@ -1471,14 +1471,18 @@ generate_person (struct generator *gen, int64_t id)
   int last_start = days_from_date (LAST_START_YEAR, 12, 31);
   int end = days_from_date (END_YEAR, 12, 31);
   int n_outpatient, n_emergency, age_at_end, i;
+  int birth_month, birth_day_of_month;
   size_t v;
 
   rng->state = DEMO_SEED ^ ((uint64_t) id * UINT64_C (0xd1b54a32d192ed03));
   person->id = id;
   person->female = rng_chance (rng, 0.52);
   person->year_of_birth = 1935 + rng_below (rng, 70);
-  person->birth_day = days_from_date (person->year_of_birth, 1 + rng_below (rng, 12),
-                                       1 + rng_below (rng, 28));
+  /* Two statements, because C leaves the order of a call's arguments
+   * unspecified and compilers differ: the day of the month comes first. */
+  birth_day_of_month = 1 + rng_below (rng, 28);
+  birth_month = 1 + rng_below (rng, 12);
+  person->birth_day = days_from_date (person->year_of_birth, birth_month, birth_day_of_month);
   person->start = random_day (rng, first_start, last_start);
   person->end = end;
   person->height_m = person->female ? 1.63 + 0.065 * rng_normal (rng)
