@@ -14,6 +14,9 @@
 
 #include "util.h"
 
+/* Longest string or blob a read-only SQLite query may build. */
+#define DB_MAX_VALUE_BYTES (16 * 1024 * 1024)
+
 /* Schema name of the CDM tables in every SQL text omcp runs. */
 #define DB_CDM_SCHEMA "omop_cdm"
 

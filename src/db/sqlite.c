@@ -497,6 +497,10 @@ db_sqlite_open (const struct db_config *config, bool read_only, db **out, omcp_e
   sqlite3_db_config (conn->handle, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
   sqlite3_db_config (conn->handle, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
   sqlite3_db_config (conn->handle, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+  /* A query such as SELECT randomblob(1e9) must not make the server
+   * allocate a gigabyte; no CDM value comes near this length. */
+  if (read_only)
+    sqlite3_limit (conn->handle, SQLITE_LIMIT_LENGTH, DB_MAX_VALUE_BYTES);
 
   uri = file_uri (config->path, read_only ? "ro" : "rwc");
   if (sqlite3_prepare_v2 (conn->handle, "ATTACH DATABASE ?1 AS " DB_CDM_SCHEMA, -1, &attach, NULL)

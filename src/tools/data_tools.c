@@ -10,6 +10,9 @@
 #include "query_build.h"
 #include "tools.h"
 
+/* Most bytes of rows, as compact JSON, that one query tool call returns. */
+#define QUERY_MAX_RESULT_BYTES (8 * 1024 * 1024)
+
 struct data_tools
 {
   const struct data_tools_settings *settings;
@@ -143,6 +146,7 @@ run_select (struct data_tools *t, mcp_call *call, const char *tool, int64_t row_
   struct audit audit;
   omcp_error err;
   int64_t started = now_monotonic_ms ();
+  size_t result_bytes;
   db *conn;
   json_t *result;
   int ret;
@@ -167,6 +171,23 @@ run_select (struct data_tools *t, mcp_call *call, const char *tool, int64_t row_
 
   audit.rows_returned = json_array_size (rows.rows);
   audit.truncated = rows.truncated;
+  /* The rows appear twice in the response, as text and as structured
+   * content, and the client must hold them all. */
+  result_bytes = json_dumpb (rows.rows, NULL, 0, JSON_COMPACT);
+  if (result_bytes > QUERY_MAX_RESULT_BYTES)
+    {
+      char message[256];
+
+      snprintf (message, sizeof message,
+                "Result too large: %zu bytes of rows, more than the %d bytes a query tool "
+                "returns. Select fewer rows or columns, or analyse the data in a sandbox.",
+                result_bytes, QUERY_MAX_RESULT_BYTES);
+      db_rows_clear (&rows);
+      result = failure (message);
+      json_object_set_new (result, "audit", audit_finish (&audit, tool, call, "too_large",
+                                                          started));
+      return result;
+    }
   result = json_pack ("{s:b, s:O, s:O, s:I, s:b}", "success", 1, "columns", rows.columns, "rows",
                       rows.rows, "count", (json_int_t) audit.rows_returned, "truncated",
                       rows.truncated);

@@ -81,6 +81,8 @@ class QueryToolsTest(ServerTestCase):
     BACKEND = "sqlite"
     # Refused on this backend only.
     BACKEND_REFUSALS = ("SELECT * FROM pragma_database_list",)
+    # About 3 MB of text per person: 84 MB of rows in all.
+    BIG_ROWS_QUERY = "SELECT hex(zeroblob(1500000)) AS t FROM omop_cdm.person"
 
     @classmethod
     def setUpClass(cls):
@@ -414,6 +416,21 @@ class QueryToolsTest(ServerTestCase):
         result = self.failed("Select_Query", {"query": "SELECT * FROM omop_cdm.no_such_table"})
         self.assertFalse(result["error"].startswith(REFUSAL), result["error"])
 
+    def test_result_size_capped(self):
+        result = self.failed("Select_Query", {"query": self.BIG_ROWS_QUERY})
+        self.assertTrue(result["error"].startswith("Result too large"), result["error"])
+        self.assertNotIn("rows", result)
+        self.assertEqual(result["audit"]["rows_returned"], 28)
+        small = self.ok("Select_Query", {"query": "SELECT person_id FROM omop_cdm.person"})
+        self.assertEqual(small["count"], 28)
+
+    def test_huge_value_refused(self):
+        # SQLite builds values in the server's memory, so a gigabyte blob
+        # must fail inside SQLite rather than be allocated.
+        result = self.failed("Select_Query",
+                             {"query": "SELECT length(randomblob(1000000000)) AS n"})
+        self.assertIn("too big", result["error"])
+
     def test_write_attempts_change_nothing(self):
         server = self.serve(ALLOW_UNSAFE_SQL="true")
         for statement in WRITE_ATTEMPTS:
@@ -535,12 +552,19 @@ class PostgresQueryToolsTest(QueryToolsTest):
     and the data, not the read-only role."""
 
     BACKEND = "postgresql"
+    BIG_ROWS_QUERY = "SELECT repeat('x', 3000000) AS t FROM omop_cdm.person"
     BACKEND_REFUSALS = ("SELECT pg_catalog.pg_read_file('/etc/passwd')",
                         "SELECT * FROM pg_ls_dir('.')",
                         "SELECT nextval('omop_cdm.attack')",
                         "SELECT set_config('default_transaction_read_only', 'off', false)")
 
     @classmethod
+    def test_huge_value_refused(self):
+        # PostgreSQL builds the value in its own process; one value past
+        # the response limit is still refused rather than sent.
+        result = self.failed("Select_Query", {"query": "SELECT repeat('x', 9000000) AS t"})
+        self.assertTrue(result["error"].startswith("Result too large"), result["error"])
+
     def start_backend(cls):
         cls.pg = pg_server.PostgresServer().start()
         return cls.pg.environment()
