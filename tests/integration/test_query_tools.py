@@ -558,13 +558,13 @@ class PostgresQueryToolsTest(QueryToolsTest):
                         "SELECT nextval('omop_cdm.attack')",
                         "SELECT set_config('default_transaction_read_only', 'off', false)")
 
-    @classmethod
     def test_huge_value_refused(self):
         # PostgreSQL builds the value in its own process; one value past
         # the response limit is still refused rather than sent.
         result = self.failed("Select_Query", {"query": "SELECT repeat('x', 9000000) AS t"})
         self.assertTrue(result["error"].startswith("Result too large"), result["error"])
 
+    @classmethod
     def start_backend(cls):
         cls.pg = pg_server.PostgresServer().start()
         return cls.pg.environment()
