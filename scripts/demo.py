@@ -255,18 +255,20 @@ def sandbox_part(session):
 
 def summarize_demographics(result):
     """Return a few lines from the demographics analysis: each breakdown
-    with its largest groups."""
+    with its first ten groups."""
     lines = []
     analysis = result.get("result", result)
     for key, value in analysis.items():
         if not isinstance(value, list) or not value or not isinstance(value[0], dict):
             continue
         parts = []
-        for row in value[:6]:
+        for row in value[:10]:
             label = next((str(v) for k, v in row.items()
                           if k.endswith("name") or k in ("decade", "year_of_birth_decade")), None)
             count = next((v for k, v in row.items() if k in ("persons", "count", "n")), None)
             parts.append("%s %s" % (label if label is not None else "?", count))
+        if len(value) > 10:
+            parts.append("and %d more" % (len(value) - 10))
         lines.append("%s: %s" % (key, ", ".join(parts)))
     return "\n".join(lines) if lines else json.dumps(analysis)[:600]
 

@@ -564,12 +564,16 @@ command_cdm_load (const char *path)
   ret = cdm_load_path (conn, path, &callbacks, &summary, &err);
   if (display.line_open)
     fputc ('\n', stderr);
-  printf ("Loaded %lld rows from %zu files in %.2f s (%.0f rows/s).\n",
-          (long long) summary.rows_loaded, summary.files_loaded, summary.seconds,
-          summary.seconds > 0 ? (double) summary.rows_loaded / summary.seconds : 0);
+  printf ("Loaded %lld rows from %zu %s in %.2f s", (long long) summary.rows_loaded,
+          summary.files_loaded, summary.files_loaded == 1 ? "file" : "files", summary.seconds);
+  /* A load of a few rows can take less than the printed precision. */
+  if (summary.seconds >= 0.005)
+    printf (" (%.0f rows/s)", (double) summary.rows_loaded / summary.seconds);
+  printf (".\n");
   if (ret < 0)
-    printf ("%zu files failed and loaded nothing (rejected rows: %lld); see the messages above.\n",
-            summary.files_failed, (long long) summary.rows_rejected);
+    printf ("%zu %s failed and loaded nothing (rejected rows: %lld); see the messages above.\n",
+            summary.files_failed, summary.files_failed == 1 ? "file" : "files",
+            (long long) summary.rows_rejected);
   if (ret < 0 && summary.files_failed == 0)
     fprintf (stderr, "omcp: %s\n", err.message);
   load_summary_clear (&summary);
