@@ -272,7 +272,11 @@ command_serve (void)
     .name = "omcp",
     .version = OMCP_VERSION,
     .instructions = "Create a sandbox with create_sandbox, run Python in it with "
-                    "execute_python_code, and remove it with remove_sandbox when done.",
+                    "execute_python_code, and remove it with remove_sandbox when done. "
+                    "The OMOP CDM is read-only: look at it directly with "
+                    "Get_information_Schema, describe_table, query_omop_table and "
+                    "Select_Query, or analyse it in a sandbox with `import omop` "
+                    "(omop.query, omop.table, omop.concept_name) or analyze_omop_data.",
   });
   tools_register_sandbox (server, pool, &settings);
   tools_register_analysis (server, pool, &settings);
