@@ -1,7 +1,7 @@
 # The analyses of the analyze_omop_data tool. The server runs this file in
 # the caller's sandbox, followed by a line that calls main() with the
 # analysis type, and returns the one JSON document it prints. The SQL is
-# portable, so both backends give the same answer: every ORDER BY names
+# portable, so both backends return the same result: every ORDER BY names
 # output columns alone and ends in concept_id, so ties sort the same way.
 import json
 import sys

@@ -1,7 +1,7 @@
 /* omcp: an MCP server that runs Python in sandboxes built from Linux
  * namespaces, seccomp and cgroups. This file holds serve, doctor and run,
  * and the wiring between the configuration, the engine and the MCP server;
- * cli-data.c holds the data subcommands. */
+ * cli-data.c contains the data subcommands. */
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>

@@ -1106,6 +1106,7 @@ write_visit (struct generator *gen, const struct person *person, const struct vi
 {
   struct csv_file *csv = &gen->files[FILE_VISIT_OCCURRENCE];
   const struct demo_concept *concept = find_concept (v->concept_id);
+  int end_minute;
 
   csv_int (csv, "visit_occurrence_id", v->id);
   csv_int (csv, "person_id", person->id);
@@ -1115,8 +1116,13 @@ write_visit (struct generator *gen, const struct person *person, const struct vi
   csv_date (csv, "visit_end_date", v->end);
   /* A same-day visit lasts 30 minutes, or ends at 23:59 when it starts
    * later than 23:29. Stays end at 10:00. */
-  csv_datetime (csv, "visit_end_datetime", v->end,
-                v->end > v->start ? 10 * 60 : v->minute + 30 < 24 * 60 ? v->minute + 30 : 24 * 60 - 1);
+  if (v->end > v->start)
+    end_minute = 10 * 60;
+  else if (v->minute + 30 < 24 * 60)
+    end_minute = v->minute + 30;
+  else
+    end_minute = 24 * 60 - 1;
+  csv_datetime (csv, "visit_end_datetime", v->end, end_minute);
   csv_int (csv, "visit_type_concept_id", TYPE_EHR);
   csv_text (csv, "visit_source_value", concept->code);
   csv_end_row (csv);

@@ -14,7 +14,7 @@
 
 #include "util.h"
 
-/* Longest string or blob a read-only SQLite query may build. */
+/* Maximum length of a string or blob that a read-only SQLite query may build. */
 #define DB_MAX_VALUE_BYTES (16 * 1024 * 1024)
 
 /* Schema name of the CDM tables in every SQL text omcp runs. */
@@ -43,7 +43,7 @@ typedef struct db db;
 
 /* Connect. READ_ONLY opens SQLite read-only and runs every PostgreSQL
  * statement in a READ ONLY transaction; writable connections are for the
- * loaders only. Errors name the backend and say what to check: errnum
+ * loaders only. Errors name the backend and name what to check: errnum
  * ENOENT for a missing SQLite file, ECONNREFUSED for an unreachable
  * server. */
 int db_open (const struct db_config *config, bool read_only, db **out, omcp_error *err) OMCP_WUR;
@@ -89,7 +89,7 @@ struct db_rows
 
 void db_rows_clear (struct db_rows *rows);
 
-/* Check SQL against the read-only policy before the database sees it,
+/* Check SQL against the read-only policy before the database receives it,
  * then run it with PARAMS bound, under the deadline, fetching at most
  * MAX_ROWS + 1 rows. errnum EACCES: refused by the policy, with a message
  * starting "Only read-only SELECT queries are allowed"; ETIMEDOUT: the
@@ -97,7 +97,7 @@ void db_rows_clear (struct db_rows *rows);
 int db_select (db *db, const char *sql, const struct db_value *params, size_t n_params,
                size_t max_rows, struct db_rows *out, omcp_error *err) OMCP_WUR;
 
-/* The schemas and tables the connection sees, as
+/* List the schemas and tables visible to the connection, as
  * [{"schema": "omop_cdm", "tables": ["care_site", ...]}, ...]. */
 int db_list_tables (db *db, json_t **out, omcp_error *err) OMCP_WUR;
 

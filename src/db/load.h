@@ -41,8 +41,8 @@ void load_summary_clear (struct load_summary *summary);
 /* Load PATH, a directory or a .zip of OMOP CSV files named after their
  * tables in any case, each table in one transaction: a file with any
  * rejected row loads nothing. Creates missing tables first. Returns 0 when
- * every file loaded, -1 otherwise (SUMMARY is filled either way; ERR says
- * what failed first). */
+ * every file loaded, -1 otherwise. SUMMARY is filled either way, and ERR
+ * describes the first failure. */
 int cdm_load_path (db *db, const char *path, const struct load_callbacks *callbacks,
                    struct load_summary *summary, omcp_error *err) OMCP_WUR;
 

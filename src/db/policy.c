@@ -12,7 +12,7 @@
  * libpg_query keeps its memory contexts in thread-local storage and sets
  * them up on first use in each thread (version 15-4.0.0, where
  * pg_query_init is deprecated), so these functions may run in several
- * threads at once. pg_query.h says a thread's top context is freed when
+ * threads at once. pg_query.h documents that a thread's top context is freed when
  * the thread exits. MCP tool calls each run in their own thread, so
  * nothing accumulates. */
 #include "policy.h"

@@ -148,7 +148,7 @@ ssize_t supervisor_recv (int fd, struct supervisor_message *msg, void *payload,
 #define EXIT_TIMEOUT 124
 #define EXIT_KILLED 137
 
-/* Why an execution was stopped before it ended by itself. */
+/* Reason an execution was stopped before it ended by itself. */
 enum stop_reason
 {
   STOP_NONE,

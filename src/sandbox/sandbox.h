@@ -31,7 +31,7 @@ struct sandbox_limits
 };
 
 /* A host file or directory made visible read-only at SANDBOX_PATH inside
- * sandboxes. The bind holds the inode that HOST_PATH names when a sandbox
+ * sandboxes. The bind keeps the inode that HOST_PATH names when a sandbox
  * is created: a file replaced later (written elsewhere and renamed over
  * HOST_PATH) reaches only the sandboxes created after that. */
 struct sandbox_bind

@@ -386,7 +386,7 @@ query_build_select (const struct query_request *request, query_placeholder_fn pl
   if (has_where)
     append (&b, "%s(%s)", any_filter ? " AND " : " WHERE ", request->where);
 
-  /* One row more than the limit tells whether the result was cut. */
+  /* Fetching one row more than the limit shows whether the result was cut. */
   append (&b, " LIMIT %lld", (long long) request->limit + 1);
 
   out->sql = b.sql;

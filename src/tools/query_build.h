@@ -57,7 +57,7 @@ struct query_request
  * filter value becomes a bound parameter; only checked CDM identifiers
  * and numbers go into the text. A raw WHERE clause is rejected unless
  * ALLOW_RAW_WHERE; even then db_select checks the whole text against the
- * read-only policy. Errors have errnum EINVAL and say which argument is
+ * read-only policy. Errors have errnum EINVAL and name which argument is
  * wrong. */
 int query_build_select (const struct query_request *request, query_placeholder_fn placeholder,
                         void *userdata, struct query_plan *out, omcp_error *err) OMCP_WUR;

@@ -32,7 +32,7 @@ struct tools_settings
 
 /* How sandboxes reach the CDM: at most one read-only bind (the SQLite
  * file, or the PostgreSQL Unix socket directory) and the OMOP_DB_*
- * variables for tools_settings.extra_env. ENV holds the password: it is
+ * variables for tools_settings.extra_env. ENV contains the password, so it is
  * never logged. */
 struct sandbox_data_access
 {
@@ -45,7 +45,7 @@ struct sandbox_data_access
 /* Fill ACCESS from the database settings DATABASE. A SQLite path is made
  * absolute against the working directory. A database the sandboxes cannot
  * reach (a missing file, a TCP host) is logged once and still yields the
- * variables, so that the omop module can say why it has no data. Fails
+ * variables, so that the omop module can report why it has no data. Fails
  * only when the working directory cannot be read. */
 int sandbox_data_access_init (const struct db_config *database, struct sandbox_data_access *access,
                               omcp_error *err) OMCP_WUR;

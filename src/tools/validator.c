@@ -281,8 +281,8 @@ code_validator_check (code_validator *v, const char *code, size_t len, char *rea
   verdict = ask_helper (v, code, len, reason, reason_size, &failure);
   if (verdict < 0)
     {
-      /* A later reply from this helper might answer this request rather
-       * than the next one, so replace the helper. */
+      /* A late reply to this request could be read as the reply to the
+       * next one, so replace the helper. */
       log_warning ("validator", "code validator helper %s; restarting it code_bytes=%zu restarts=%u",
                    failure, len, ++v->restarts);
       snprintf (reason, reason_size, VIOLATION_PREFIX "the code could not be checked (the "

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Escape-attempt corpus: every program in tests/escape/ runs through
 execute_python_code in a fresh sandbox of a real server with the static
-code validator off, so that only the sandbox stands in the way.
+code validator off, so that only the sandbox stops the attempt.
 
 Each program states its expected outcome in a header (tests/escape/README.md
 describes the format). Besides that outcome, every attempt must leave the

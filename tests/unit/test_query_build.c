@@ -170,7 +170,7 @@ select_shapes (void **state)
               "SELECT * FROM omop_cdm.person WHERE person_id = ?1 LIMIT 101", 1);
   expect_sql ("{\"table_name\": \"person\", \"filters\": {\"location_id\": null}}",
               "SELECT * FROM omop_cdm.person WHERE location_id IS NULL LIMIT 101", 0);
-  /* Person has no death date in CDM v5.4: the death table holds it. */
+  /* Person has no death date in CDM v5.4: the death table contains it. */
   expect_error ("{\"table_name\": \"person\", \"filters\": {\"death_datetime\": null}}", false,
                 "Invalid filter column: death_datetime");
 }
